@@ -1,0 +1,57 @@
+// HTTP client seam. Production code uses the libcurl implementation; tests either run a local
+// server on 127.0.0.1 or pass a fake.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/result.h"
+
+namespace alertd {
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::chrono::milliseconds timeout{10000};
+  // Limit on the response body; a larger body fails the request.
+  size_t max_response_bytes = 64 << 20;
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+
+  // Returns the first header named `name` (lower case), or an empty string.
+  std::string Header(std::string_view name) const {
+    for (const auto& [key, value] : headers) {
+      if (key == name) {
+        return value;
+      }
+    }
+    return {};
+  }
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // Performs the request. A transport failure (connection refused, DNS, TLS) is kUnavailable
+  // and a timeout is kTimeout; any HTTP status, 5xx included, is a successful result. Error
+  // messages never contain the URL, because webhook URLs are secrets. Thread-safe.
+  virtual Result<HttpResponse> Do(const HttpRequest& request) = 0;
+};
+
+// libcurl-backed client. Thread-safe: each call uses its own easy handle.
+std::unique_ptr<HttpClient> MakeCurlHttpClient();
+
+// Returns the URL with user info, path and query replaced by "<redacted>" when it may carry a
+// secret (scheme://host[:port]/<redacted>), for log lines and error messages.
+std::string RedactUrl(std::string_view url);
+
+}  // namespace alertd
