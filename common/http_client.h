@@ -44,6 +44,8 @@ class HttpClient {
   // Performs the request. A transport failure (connection refused, DNS, TLS) is kUnavailable
   // and a timeout is kTimeout; any HTTP status, 5xx included, is a successful result. Error
   // messages never contain the URL, because webhook URLs are secrets. Thread-safe.
+  // A body over max_response_bytes is kUnavailable; a URL that is not http:// or https://,
+  // or that libcurl cannot parse, is kInvalidArgument. Redirects are followed (at most 10).
   virtual Result<HttpResponse> Do(const HttpRequest& request) = 0;
 };
 
