@@ -50,7 +50,8 @@ class StateStore {
  public:
   virtual ~StateStore() = default;
 
-  // Returns every stored alert that is pending or firing, or resolved after `resolved_since`.
+  // Returns every stored alert that is pending or firing, or was resolved at or after
+  // `resolved_since`.
   virtual Result<std::vector<StoredAlert>> LoadAlerts(TimePoint resolved_since) = 0;
 
   // Writes the alerts of one group evaluation in one transaction: `upserts` are inserted or
