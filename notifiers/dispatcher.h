@@ -1,0 +1,199 @@
+// The notification router: Alertmanager 0.25's dispatcher, aggregation groups, dedup stage
+// (against the notification log in StateStore) and retry stage, for a single route.
+//
+// Time advances only through Tick(), which runs whatever is due at clock->Now(), so tests drive
+// the dispatcher with a FakeClock and never sleep. Sends run on an executor, so Tick() never
+// waits for HTTP.
+//
+// Semantics, per aggregation group (alerts with the same values of the route's group_by labels;
+// "..." groups by all labels):
+// - The first flush comes group_wait after the group was created, or at the next Tick when an
+//   alert's starts_at is already more than group_wait in the past. Later flushes come every
+//   group_interval.
+// - A flush sends to an integration only when the notification log shows something new since
+//   the last notification to it: a firing alert not notified as firing, a resolved alert not
+//   notified as resolved (only with send_resolved), all alerts resolved after firing ones were
+//   notified, or repeat_interval passed since that notification.
+// - With send_resolved false, resolved alerts are left out of the payload; a flush that has only
+//   resolved alerts then records them in the log without sending.
+// - A failed attempt is retried with exponential backoff until the flush's deadline,
+//   max(group_interval, 10s) after it started; a non-retryable error gives up at once. The log
+//   is not updated after a give-up, so the next flush sends the same content again.
+// - Resolved alerts leave the group once a flush delivered to every integration; an empty group
+//   is removed.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/labels.h"
+#include "config/config.h"
+#include "notifiers/notifier.h"
+#include "storage/state_store.h"
+
+namespace alertd {
+
+struct DispatcherOptions {
+  // Alertmanager's ExternalURL, put into notifications; a trailing '/' is removed.
+  std::string external_url;
+  // Wait before the first retry; each later wait doubles, up to retry_max_backoff.
+  Duration retry_initial_backoff{1000};
+  Duration retry_max_backoff{60000};
+  // Runs one send job. Jobs must all have run before the dispatcher is destroyed. Unset: a
+  // worker thread owned by the dispatcher runs them in order.
+  std::function<void(std::function<void()>)> executor;
+  // Period of the loop started by Start(); Tick() calls from tests do not use it.
+  Duration tick_interval{1000};
+};
+
+// Delivery counters of one integration, for /metrics.
+struct IntegrationCounters {
+  std::string receiver;
+  std::string integration;            // "slack" or "webhook"
+  int index = 0;                      // position among the receiver's integrations of that kind
+  uint64_t notifications_sent = 0;    // notifications delivered
+  uint64_t notifications_failed = 0;  // notifications given up on
+  uint64_t requests = 0;              // delivery attempts
+  uint64_t requests_failed = 0;       // delivery attempts that failed
+  std::map<std::string, uint64_t> failed_by_reason;  // give-ups by FailureReasonName
+};
+
+class Dispatcher {
+ public:
+  // Routes every alert to `route.receiver`, whose integrations are `receivers[route.receiver]`.
+  // `nflog` and `clock` must outlive the dispatcher.
+  Dispatcher(const config::Route& route,
+             std::map<std::string, std::vector<std::unique_ptr<Notifier>>> receivers,
+             StateStore* nflog,
+             const Clock* clock,
+             DispatcherOptions options = {});
+
+  // Stops the Start() loop and waits for the jobs on the owned worker thread.
+  ~Dispatcher();
+
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
+
+  // Adds or updates alerts; an alert is identified by its labels, and a later Put replaces the
+  // earlier alert with the same labels. Thread-safe.
+  void Put(std::vector<NotifyAlert> alerts);
+
+  // Runs the flushes and retries due at clock->Now(): decides, then hands sends to the
+  // executor. Thread-safe.
+  void Tick();
+
+  // Starts a thread that calls Tick() every tick_interval; Stop() ends it. Idempotent.
+  void Start();
+  void Stop();
+
+  // One entry per integration, in receiver and configuration order. Thread-safe.
+  std::vector<IntegrationCounters> Counters() const;
+
+  // Number of aggregation groups and of alerts in them. Thread-safe.
+  size_t group_count() const;
+  size_t alert_count() const;
+
+ private:
+  struct Integration {
+    Notifier* notifier;
+    std::string log_key;  // receiver/integration/index, the notification log's receiver
+    size_t counters;      // index into counters_
+  };
+
+  struct StoredAlert {
+    NotifyAlert alert;
+    uint64_t version;  // changes on every Put, so a flush deletes only what it notified
+  };
+
+  enum class TaskState { kWaiting, kInFlight, kDone, kFailed };
+
+  // One integration's share of a flush.
+  struct SendTask {
+    TaskState state = TaskState::kWaiting;
+    TimePoint next_attempt{};
+    int attempts = 0;
+    bool dedup_passed = false;  // the notification log check ran and asked for a send
+    std::string last_error;
+  };
+
+  // The alerts of one flush, shared with the jobs that send them.
+  struct Snapshot {
+    std::string group_key;
+    Labels group_labels;
+    std::vector<NotifyAlert> alerts;  // sorted as Alertmanager sorts; firing ends_at zeroed
+    std::vector<uint64_t> firing;     // label hashes, sorted
+    std::vector<uint64_t> resolved;   // label hashes, sorted
+  };
+
+  struct Flush {
+    std::shared_ptr<const Snapshot> snapshot;
+    std::map<Labels, uint64_t> versions;  // of the snapshot's alerts
+    TimePoint deadline{};
+    std::vector<SendTask> tasks;  // one per integration
+  };
+
+  struct Group {
+    Labels group_labels;
+    std::map<Labels, StoredAlert> alerts;
+    TimePoint next_flush{};
+    bool has_flushed = false;
+    std::optional<Flush> flush;
+  };
+
+  // What a job needs to make one attempt without holding mu_.
+  struct Attempt {
+    std::shared_ptr<const Snapshot> snapshot;
+    size_t task_index;
+    bool check_dedup;
+  };
+
+  void StartFlush(Group& group, TimePoint now, std::vector<std::function<void()>>& jobs);
+  void AdvanceFlush(Group& group, TimePoint now, std::vector<std::function<void()>>& jobs);
+  void FinishFlush(Group& group);
+  std::function<void()> MakeJob(Group& group, size_t task_index);
+  void RunAttempt(const Attempt& attempt);
+  // `sent_alerts` is 0 when no request was made.
+  void CompleteAttempt(const Attempt& attempt,
+                       size_t sent_alerts,
+                       const std::optional<NotifyError>& error);
+  void GiveUp(Group& group, size_t task_index, const NotifyError& error);
+  void Execute(std::function<void()> job);
+  void WorkerLoop();
+
+  const config::Route route_;
+  std::map<std::string, std::vector<std::unique_ptr<Notifier>>> receivers_;
+  StateStore* const nflog_;
+  const Clock* const clock_;
+  DispatcherOptions options_;
+  std::vector<Integration> integrations_;  // of route_.receiver
+
+  mutable std::mutex mu_;
+  std::map<std::string, Group> groups_;  // by group key
+  std::vector<IntegrationCounters> counters_;
+  uint64_t next_version_ = 0;
+
+  // Owned worker, used when options_.executor is unset.
+  std::mutex worker_mu_;
+  std::condition_variable worker_cv_;
+  std::deque<std::function<void()>> worker_queue_;
+  bool worker_stop_ = false;
+  std::thread worker_;
+
+  // Start() loop.
+  std::mutex loop_mu_;
+  std::condition_variable loop_cv_;
+  bool loop_stop_ = false;
+  std::thread loop_;
+};
+
+}  // namespace alertd
