@@ -33,6 +33,7 @@ struct ScrapeConfig {
   std::string metrics_path = "/metrics";
   std::string scheme = "http";  // http or https
   bool honor_labels = false;
+  bool honor_timestamps = true;  // Prometheus default: use the timestamps an exposition gives
   std::vector<StaticConfig> static_configs;
   Mark mark;
 };
