@@ -332,9 +332,10 @@ void ScrapeManager::Scrape(size_t target_index) {
       }
     }
   }
-  // A failed scrape leaves `tracked` empty, so every series of the last scrape goes stale.
+  // A failed scrape leaves `seen` empty, so every series of the last scrape goes stale. A
+  // series still exposed, now with its own timestamp, is not stale.
   for (const Labels& labels : target.tracked_series) {
-    if (!tracked.contains(labels)) {
+    if (!seen.contains(labels)) {
       appender_->Append(labels, t, StaleNaN());
     }
   }
@@ -342,7 +343,8 @@ void ScrapeManager::Scrape(size_t target_index) {
   target.seen_series = std::move(seen);
   samples_appended_total_.fetch_add(counts.appended);
 
-  double duration = std::chrono::duration<double>(clock_->Now() - start).count();
+  // Clamped because a clock set back during the scrape would give a negative duration.
+  double duration = std::max(0.0, std::chrono::duration<double>(clock_->Now() - start).count());
   auto report = [&](std::string_view name, double value) {
     appender_->Append(LabelsBuilder(target.labels).Set(kMetricName, name).Build(), t, value);
   };

@@ -332,6 +332,29 @@ TEST_F(ScrapeManagerTest, UsesExplicitTimestampsWithoutStaleness) {
   EXPECT_TRUE(IsStaleNaN(Named(second, "b")[0].v));
 }
 
+TEST_F(ScrapeManagerTest, KeepsSeriesThatGainsTimestampFresh) {
+  auto manager = MakeOne();
+  http_.SetBody(kUrl, "a 1\n");
+  manager->Scrape(0);
+  appender_.Take();
+
+  clock_.Advance(seconds(15));
+  http_.SetBody(kUrl, "a 2 1600000000000\n");
+  manager->Scrape(0);
+  auto second = appender_.Take();
+  ASSERT_EQ(Named(second, "a").size(), 1u);
+  EXPECT_EQ(Named(second, "a")[0].v, 2);
+  EXPECT_EQ(Named(second, "a")[0].t, 1600000000000);
+}
+
+TEST_F(ScrapeManagerTest, ClampsNegativeDurationToZero) {
+  auto manager = MakeOne();
+  http_.SetBody(kUrl, "");
+  http_.set_latency(milliseconds(-500));
+  manager->Scrape(0);
+  EXPECT_EQ(OnlyValue(appender_.Take(), "scrape_duration_seconds"), 0);
+}
+
 TEST_F(ScrapeManagerTest, IgnoresTimestampsWhenNotHonored) {
   auto config = Job("node", {"host-1:9100"});
   config.honor_timestamps = false;
