@@ -17,7 +17,7 @@
 namespace alertd {
 
 // Thread-safe: Append and Truncate take an exclusive lock, Select and the counters a shared
-// one. Series are found by Labels::Hash(), and series whose hashes collide are told apart by
+// one. Series are found by Labels::Hash(), and series whose hashes collide are distinguished by
 // comparing their labels. An inverted index from each label name and value to the series that
 // carry it keeps Select from scanning every series when a matcher narrows the set.
 class MemorySampleStore : public Appender, public Queryable {
@@ -58,7 +58,7 @@ class MemorySampleStore : public Appender, public Queryable {
   SeriesId FindLocked(const Labels& labels, uint64_t hash) const;
   SeriesId CreateLocked(const Labels& labels, uint64_t hash);
   void RemoveLocked(SeriesId id);
-  // Returns the ids of the series that may satisfy `matchers`; all of them still need checking.
+  // Returns the ids of the series that may satisfy `matchers`. Callers still check each one.
   std::vector<SeriesId> CandidatesLocked(const std::vector<LabelMatcher>& matchers) const;
 
   static uint64_t DefaultHash(const Labels& labels) { return labels.Hash(); }

@@ -125,6 +125,10 @@ const std::vector<Series>& Evaluator::Select(const VectorSelector& vs,
   CachedSelect& entry = cache_[&vs];
   entry.window = fetch;
   entry.series = storage_.Select(vs.matchers, fetch.mint, fetch.maxt);
+  // Prometheus's storage returns series sorted by labels, which fixes the order of results and
+  // which of equal values topk() and bottomk() keep.
+  std::sort(entry.series.begin(), entry.series.end(),
+            [](const Series& a, const Series& b) { return a.labels < b.labels; });
   return entry.series;
 }
 

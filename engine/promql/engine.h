@@ -15,7 +15,7 @@ struct EngineOptions {
   // How far back an instant vector selector looks for the newest sample (Prometheus's
   // --query.lookback-delta, default 5m).
   int64_t lookback_delta_ms = 5 * 60 * 1000;
-  // Upper bound on the samples one evaluation step may hold in memory; a query over it fails.
+  // Maximum number of samples one evaluation step may load. A query that needs more fails.
   size_t max_samples = 50'000'000;
   // Step of a subquery written without one, such as x[5m:] (Prometheus uses the global
   // evaluation interval, 1m by default).

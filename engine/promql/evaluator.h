@@ -22,8 +22,8 @@ struct TimeWindow {
 };
 
 // The selector window rules in one place. Prometheus 2.42 closes both ends: an instant
-// selector at reference time t sees samples in [t - lookback, t], and a range selector [r]
-// sees [t - r, t]. Prometheus 3 makes both left-open, (t - lookback, t] and (t - r, t], which
+// selector at reference time t reads samples in [t - lookback, t], and a range selector [r]
+// reads [t - r, t]. Prometheus 3 makes both left-open, (t - lookback, t] and (t - r, t], which
 // would mean adding 1 to mint here.
 inline TimeWindow InstantSelectorWindow(int64_t ref_t, int64_t lookback_ms) {
   return {ref_t - lookback_ms, ref_t};
@@ -113,7 +113,7 @@ Result<Vector> Aggregate(const AggregateExpr& agg,
 // Prometheus's quantile(): linear interpolation between the closest ranks. Sorts `values`.
 double Quantile(double q, std::vector<double>& values);
 
-// functions.cc. `args` holds the evaluated arguments in order: a RangeArg for range vector
+// functions.cc. `args` contains the evaluated arguments in order: a RangeArg for range vector
 // parameters and a Value otherwise.
 using FunctionArg = std::variant<Value, RangeArg>;
 Result<Value> CallFunction(const Call& call, std::vector<FunctionArg>& args, int64_t t);

@@ -307,13 +307,28 @@ double Sgn(double v) {
   return v;  // 0, -0 and NaN
 }
 
+// Go's math.Min and math.Max, which return NaN when either argument is NaN.
+double GoMin(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) {
+    return kNaN;
+  }
+  return std::min(a, b);
+}
+
+double GoMax(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) {
+    return kNaN;
+  }
+  return std::max(a, b);
+}
+
 Result<Value> Clamp(Args& args, int64_t t, double min, double max) {
   Vector out;
   if (max < min) {
     return Value(std::move(out));
   }
   for (const VectorSample& s : VectorArg(args, 0)) {
-    out.push_back(VectorSample{s.metric.WithoutName(), t, std::max(min, std::min(max, s.v))});
+    out.push_back(VectorSample{s.metric.WithoutName(), t, GoMax(min, GoMin(max, s.v))});
   }
   return Value(std::move(out));
 }
@@ -828,10 +843,11 @@ std::unordered_map<std::string, FunctionDef> BuildRegistry() {
     }
     return Value(std::move(out));
   }};
+  // Both sorts put NaN last, as Prometheus 2.42 does.
   r["sort"] = FunctionDef{[](const Call&, Args& args, int64_t t) -> Result<Value> {
     Vector v = std::move(MutableVectorArg(args, 0));
     std::stable_sort(v.begin(), v.end(), [](const VectorSample& a, const VectorSample& b) {
-      return std::isnan(a.v) ? !std::isnan(b.v) : a.v < b.v;
+      return std::isnan(b.v) ? !std::isnan(a.v) : a.v < b.v;
     });
     for (VectorSample& s : v) {
       s.t = t;
@@ -841,7 +857,7 @@ std::unordered_map<std::string, FunctionDef> BuildRegistry() {
   r["sort_desc"] = FunctionDef{[](const Call&, Args& args, int64_t t) -> Result<Value> {
     Vector v = std::move(MutableVectorArg(args, 0));
     std::stable_sort(v.begin(), v.end(), [](const VectorSample& a, const VectorSample& b) {
-      return std::isnan(a.v) ? !std::isnan(b.v) : a.v > b.v;
+      return std::isnan(b.v) ? !std::isnan(a.v) : a.v > b.v;
     });
     for (VectorSample& s : v) {
       s.t = t;
