@@ -1,0 +1,391 @@
+#include "engine/rule_manager.h"
+
+#include <algorithm>
+#include <map>
+
+#include "common/logging.h"
+#include "engine/promql/parser.h"
+#include "rules/template.h"
+
+namespace alertd {
+namespace {
+
+// Converts a rule's expression result to the instant vector the rule types take. Prometheus's
+// EngineQueryFunc turns a scalar into a one-element vector without labels.
+Result<promql::Vector> ToVector(promql::Value value, int64_t t_ms) {
+  if (auto* vector = std::get_if<promql::Vector>(&value)) {
+    return std::move(*vector);
+  }
+  if (auto* scalar = std::get_if<promql::Scalar>(&value)) {
+    return promql::Vector{promql::VectorSample{Labels(), t_ms, scalar->v}};
+  }
+  return Error::Invalid("rule result is not a vector or scalar");
+}
+
+std::string UrlEncode(std::string_view text) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string MakeRuleKey(const std::string& file,
+                        const std::string& group,
+                        size_t index,
+                        const std::string& rule) {
+  std::string key = file;
+  key += '\x1f';
+  key += group;
+  key += '\x1f';
+  key += std::to_string(index);
+  key += '\x1f';
+  key += rule;
+  return key;
+}
+
+RuleManager::RuleManager(RuleManagerOptions options,
+                         const Queryable* storage,
+                         Appender* appender,
+                         StateStore* store,
+                         const Clock* clock)
+    : options_(std::move(options)),
+      engine_(options_.engine),
+      storage_(storage),
+      appender_(appender),
+      store_(store),
+      clock_(clock) {}
+
+Result<std::unique_ptr<RuleManager>> RuleManager::Create(const std::vector<rules::RuleFile>& files,
+                                                         RuleManagerOptions options,
+                                                         const Queryable* storage,
+                                                         Appender* appender,
+                                                         StateStore* store,
+                                                         const Clock* clock) {
+  std::unique_ptr<RuleManager> manager(
+      new RuleManager(std::move(options), storage, appender, store, clock));
+  manager->files_ = files;
+  for (const auto& file : manager->files_) {
+    for (const auto& source_group : file.groups) {
+      auto group = std::make_unique<Group>();
+      group->file = file.path;
+      group->name = source_group.name;
+      group->interval = source_group.interval.value_or(Duration(0));
+      if (group->interval.count() <= 0) {
+        group->interval = manager->options_.default_interval;
+      }
+      group->limit = source_group.limit;
+      std::map<std::string, size_t> seen_names;
+      for (const auto& rule : source_group.rules) {
+        if (!rule.parsed) {
+          return Error::Internal("rule \"" + rule.name + "\" in " + file.path +
+                                 " has no parsed expression");
+        }
+        RuleSlot slot;
+        slot.source = &rule;
+        slot.expr = rule.parsed;
+        std::string key =
+            MakeRuleKey(file.path, source_group.name, seen_names[rule.name]++, rule.name);
+        if (rule.is_alert) {
+          AlertingRuleSpec spec;
+          spec.name = rule.name;
+          spec.expr_text = rule.expr;
+          spec.for_ = rule.for_;
+          spec.keep_firing_for = rule.keep_firing_for;
+          spec.labels = rule.labels;
+          spec.annotations = rule.annotations;
+          spec.rule_key = key;
+          slot.alerting = std::make_unique<AlertingRule>(std::move(spec), manager->MakeExpander());
+        } else {
+          RecordingRuleSpec spec;
+          spec.name = rule.name;
+          spec.expr_text = rule.expr;
+          spec.labels = rule.labels;
+          spec.rule_key = key;
+          slot.recording = std::make_unique<RecordingRule>(std::move(spec));
+        }
+        group->rules.push_back(std::move(slot));
+      }
+      manager->groups_.push_back(std::move(group));
+    }
+  }
+  return manager;
+}
+
+std::string RuleManager::group_key(size_t i) const {
+  return groups_[i]->file + ";" + groups_[i]->name;
+}
+
+Duration RuleManager::group_interval(size_t i) const {
+  return groups_[i]->interval;
+}
+
+TemplateExpander RuleManager::MakeExpander() const {
+  return [this](std::string_view name,
+                std::string_view text,
+                const Labels& labels,
+                double value) -> Result<std::string> {
+    TemplateOptions template_options;
+    template_options.external_url = options_.external_url;
+    template_options.query = [this](const std::string& query) -> Result<nlohmann::json> {
+      auto expr = promql::ParseExpr(query);
+      if (!expr.ok()) {
+        return expr.error();
+      }
+      auto value = engine_.Instant(**expr, *storage_, ToMillis(clock_->Now()));
+      if (!value.ok()) {
+        return value.error();
+      }
+      auto vector = ToVector(std::move(*value), ToMillis(clock_->Now()));
+      if (!vector.ok()) {
+        return vector.error();
+      }
+      nlohmann::json samples = nlohmann::json::array();
+      for (const auto& sample : *vector) {
+        nlohmann::json metric = nlohmann::json::object();
+        for (const auto& label : sample.metric) {
+          metric[label.name] = label.value;
+        }
+        samples.push_back({{"Labels", metric}, {"Value", sample.v}});
+      }
+      return samples;
+    };
+    return ExpandAlertTemplate(name,
+                               text,
+                               labels,
+                               options_.external_labels,
+                               options_.external_url,
+                               value,
+                               template_options);
+  };
+}
+
+Result<size_t> RuleManager::Restore() {
+  TimePoint now = clock_->Now();
+  auto stored = store_->LoadAlerts(now - kResolvedRetention);
+  if (!stored.ok()) {
+    return stored.error();
+  }
+  size_t restored = 0;
+  for (auto& group : groups_) {
+    for (auto& slot : group->rules) {
+      if (!slot.alerting) {
+        continue;
+      }
+      restored += slot.alerting->Restore(*stored, now);
+      int64_t lookback = promql::MaxLookbackMs(*slot.expr, options_.engine.lookback_delta_ms);
+      if (lookback == promql::kUnboundedLookback) {
+        lookback = options_.engine.lookback_delta_ms;
+      }
+      // One interval more, so the first evaluation after the window is complete decides.
+      slot.alerting->SetHoldUntil(now + Duration(lookback) + group->interval);
+    }
+  }
+  // NOTE: rows whose rule no longer exists stay in the store untouched; their alerts are
+  // neither restored nor resolved.
+  return restored;
+}
+
+void RuleManager::EvalGroup(size_t i) {
+  Group& group = *groups_[i];
+  auto logger = Logger("rules");
+  auto started = std::chrono::steady_clock::now();
+  TimePoint now = clock_->Now();
+  int64_t t_ms = ToMillis(now);
+  std::vector<StoredAlert> upserts;
+  std::vector<StoredAlert> deletes;
+  size_t failed = 0;
+
+  for (auto& slot : group.rules) {
+    auto rule_started = std::chrono::steady_clock::now();
+    auto value = engine_.Instant(*slot.expr, *storage_, t_ms);
+    Result<promql::Vector> vector =
+        value.ok() ? ToVector(std::move(*value), t_ms) : Result<promql::Vector>(value.error());
+    if (!vector.ok()) {
+      ++failed;
+      logger->warn("Rule evaluation failed group={} rule={} err={}",
+                   LogValue(group.name),
+                   LogValue(slot.source->name),
+                   LogValue(vector.error().message()));
+      if (slot.alerting) {
+        slot.alerting->SetEvaluationFailed(vector.error(), now);
+      } else {
+        slot.recording->SetEvaluationFailed(vector.error(), now);
+      }
+      continue;
+    }
+
+    if (slot.alerting) {
+      EvalOutcome outcome = slot.alerting->Eval(*vector, now, group.limit);
+      for (const auto& change : outcome.state_changes) {
+        logger->info("{} group={}", change.LogMessage(), LogValue(group.name));
+      }
+      if (!outcome.status.ok()) {
+        ++failed;
+        logger->warn("Rule evaluation failed group={} rule={} err={}",
+                     LogValue(group.name),
+                     LogValue(slot.source->name),
+                     LogValue(outcome.status.error().message()));
+      }
+      for (const auto& sample : outcome.series) {
+        appender_->Append(sample.metric, t_ms, sample.v);
+      }
+      std::move(outcome.upserts.begin(), outcome.upserts.end(), std::back_inserter(upserts));
+      std::move(outcome.deletes.begin(), outcome.deletes.end(), std::back_inserter(deletes));
+      slot.alerting->SetEvaluationDuration(std::chrono::steady_clock::now() - rule_started);
+    } else {
+      auto samples = slot.recording->Eval(*vector, now, group.limit);
+      if (!samples.ok()) {
+        ++failed;
+        logger->warn("Rule evaluation failed group={} rule={} err={}",
+                     LogValue(group.name),
+                     LogValue(slot.source->name),
+                     LogValue(samples.error().message()));
+      } else {
+        for (const auto& sample : *samples) {
+          appender_->Append(sample.metric, t_ms, sample.v);
+        }
+      }
+      slot.recording->SetEvaluationDuration(std::chrono::steady_clock::now() - rule_started);
+    }
+  }
+
+  if (!upserts.empty() || !deletes.empty()) {
+    auto status = store_->WriteAlerts(upserts, deletes);
+    if (!status.ok()) {
+      // The in-memory state stays authoritative; the next state change writes again.
+      logger->error("Writing alert state failed group={} alerts={} err={}",
+                    LogValue(group.name),
+                    upserts.size() + deletes.size(),
+                    LogValue(status.error().message()));
+    }
+  }
+
+  if (options_.notify) {
+    std::vector<NotifyAlert> to_notify;
+    for (auto& slot : group.rules) {
+      if (!slot.alerting) {
+        continue;
+      }
+      auto due = slot.alerting->AlertsToSend(now, options_.resend_delay, group.interval);
+      auto converted = ToNotify(*slot.alerting, std::move(due));
+      std::move(converted.begin(), converted.end(), std::back_inserter(to_notify));
+    }
+    if (!to_notify.empty()) {
+      options_.notify(std::move(to_notify));
+    }
+  }
+
+  auto duration = std::chrono::steady_clock::now() - started;
+  {
+    std::lock_guard lock(group.mu);
+    group.last_evaluation = now;
+    group.evaluation_duration = duration;
+  }
+  evaluations_.fetch_add(1);
+  failures_.fetch_add(failed);
+  if (options_.on_group_evaluated) {
+    options_.on_group_evaluated(i, duration, failed);
+  }
+}
+
+std::string RuleManager::GeneratorUrl(const std::string& expr) const {
+  std::string base = options_.external_url;
+  while (!base.empty() && base.back() == '/') {
+    base.pop_back();
+  }
+  return base + "/graph?g0.expr=" + UrlEncode(expr) + "&g0.tab=1";
+}
+
+std::vector<NotifyAlert> RuleManager::ToNotify(const AlertingRule& rule,
+                                               std::vector<Alert> alerts) const {
+  std::vector<NotifyAlert> out;
+  out.reserve(alerts.size());
+  for (auto& alert : alerts) {
+    NotifyAlert n;
+    // External labels are added unless the alert has the label, as Prometheus does when it
+    // sends to Alertmanager.
+    LabelsBuilder builder(alert.labels);
+    for (const auto& label : options_.external_labels) {
+      if (!alert.labels.Has(label.name)) {
+        builder.Set(label.name, label.value);
+      }
+    }
+    n.labels = builder.Build();
+    n.annotations = alert.annotations;
+    n.starts_at = alert.fired_at.value_or(alert.active_at);
+    n.ends_at = alert.resolved_at ? *alert.resolved_at : alert.valid_until;
+    n.generator_url = GeneratorUrl(rule.spec().expr_text);
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+std::vector<GroupStatus> RuleManager::Status() const {
+  std::vector<GroupStatus> out;
+  for (const auto& group : groups_) {
+    GroupStatus status;
+    status.name = group->name;
+    status.file = group->file;
+    status.interval = group->interval;
+    status.limit = group->limit;
+    {
+      std::lock_guard lock(group->mu);
+      status.last_evaluation = group->last_evaluation;
+      status.evaluation_duration = group->evaluation_duration;
+    }
+    for (const auto& slot : group->rules) {
+      RuleStatus rule;
+      rule.is_alert = slot.alerting != nullptr;
+      rule.name = slot.source->name;
+      rule.query = slot.source->expr;
+      rule.for_ = slot.source->for_;
+      rule.keep_firing_for = slot.source->keep_firing_for;
+      rule.labels = slot.source->labels;
+      rule.annotations = slot.source->annotations;
+      if (slot.alerting) {
+        rule.state = slot.alerting->State();
+        for (auto& alert : slot.alerting->ActiveAlerts()) {
+          if (alert.state != AlertState::kInactive) {
+            rule.alerts.push_back(std::move(alert));
+          }
+        }
+        rule.eval = slot.alerting->EvalStatus();
+      } else {
+        rule.eval = slot.recording->EvalStatus();
+      }
+      status.rules.push_back(std::move(rule));
+    }
+    out.push_back(std::move(status));
+  }
+  return out;
+}
+
+std::vector<ActiveAlert> RuleManager::ActiveAlerts() const {
+  std::vector<ActiveAlert> out;
+  for (const auto& group : groups_) {
+    for (const auto& slot : group->rules) {
+      if (!slot.alerting) {
+        continue;
+      }
+      for (auto& alert : slot.alerting->ActiveAlerts()) {
+        if (alert.state != AlertState::kInactive) {
+          out.push_back(ActiveAlert{std::move(alert), slot.source->name});
+        }
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace alertd

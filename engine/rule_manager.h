@@ -1,0 +1,156 @@
+// Runs the rule groups of the loaded rule files: evaluates each rule's expression, feeds the
+// result to its alerting or recording rule, appends the produced series to the sample store,
+// writes alert state to the StateStore in one transaction per group evaluation, and hands the
+// alerts due for notification to a callback. Scheduling is the caller's: EvalGroup(i) runs one
+// evaluation of group i at clock->Now().
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/labels.h"
+#include "common/result.h"
+#include "engine/alerting_rule.h"
+#include "engine/promql/engine.h"
+#include "engine/recording_rule.h"
+#include "notifiers/notifier.h"
+#include "rules/rule_file.h"
+#include "storage/sample_store.h"
+#include "storage/state_store.h"
+
+namespace alertd {
+
+struct RuleManagerOptions {
+  Duration default_interval{60000};  // global.evaluation_interval
+  Labels external_labels;            // $externalLabels; added to notified alerts
+  std::string external_url;          // $externalURL and generator URLs
+  promql::EngineOptions engine;
+  // Minimum time between two notifications of the same unchanged alert (Prometheus's
+  // --rules.alert.resend-delay, default 1m).
+  Duration resend_delay{60000};
+  // Receives the alerts due for notification after each group evaluation. May be empty.
+  std::function<void(std::vector<NotifyAlert>)> notify;
+  // Called after each group evaluation with the group index, its duration and the number of
+  // rules that failed. May be empty.
+  std::function<void(size_t, std::chrono::nanoseconds, size_t)> on_group_evaluated;
+};
+
+// Status of one rule for /api/v1/rules.
+struct RuleStatus {
+  bool is_alert = false;
+  std::string name;
+  std::string query;
+  Duration for_{0};
+  Duration keep_firing_for{0};
+  std::vector<std::pair<std::string, std::string>> labels;
+  std::vector<std::pair<std::string, std::string>> annotations;
+  AlertState state = AlertState::kInactive;  // alerting rules only
+  std::vector<Alert> alerts;                 // pending and firing, alerting rules only
+  RuleEvalStatus eval;
+};
+
+struct GroupStatus {
+  std::string name;
+  std::string file;
+  Duration interval{0};
+  int limit = 0;
+  std::vector<RuleStatus> rules;
+  TimePoint last_evaluation{};
+  std::chrono::nanoseconds evaluation_duration{0};
+};
+
+// One pending or firing alert for /api/v1/alerts.
+struct ActiveAlert {
+  Alert alert;
+  std::string rule;
+};
+
+class RuleManager {
+ public:
+  // Builds the groups of `files`, which must have loaded without errors. The pointers must
+  // outlive the manager.
+  static Result<std::unique_ptr<RuleManager>> Create(const std::vector<rules::RuleFile>& files,
+                                                     RuleManagerOptions options,
+                                                     const Queryable* storage,
+                                                     Appender* appender,
+                                                     StateStore* store,
+                                                     const Clock* clock);
+
+  size_t group_count() const { return groups_.size(); }
+
+  // Identity and interval of group i: the key is "FILE;NAME", unique among loaded groups.
+  std::string group_key(size_t i) const;
+  Duration group_interval(size_t i) const;
+
+  // Loads alert state saved by an earlier run. Restored alerts are held (not dropped or
+  // resolved) until their rule was evaluated on a window that covers its longest range since
+  // `now`. Returns the number of restored alerts.
+  Result<size_t> Restore();
+
+  // Evaluates group i once at clock->Now(). Thread-safe; evaluations of one group must not
+  // overlap, which the scheduler guarantees.
+  void EvalGroup(size_t i);
+
+  std::vector<GroupStatus> Status() const;
+  std::vector<ActiveAlert> ActiveAlerts() const;
+
+  uint64_t evaluations_total() const { return evaluations_.load(); }
+
+  uint64_t evaluation_failures_total() const { return failures_.load(); }
+
+ private:
+  struct RuleSlot {
+    const rules::Rule* source = nullptr;
+    promql::ExprPtr expr;
+    std::unique_ptr<AlertingRule> alerting;
+    std::unique_ptr<RecordingRule> recording;
+  };
+
+  struct Group {
+    std::string file;
+    std::string name;
+    Duration interval{0};
+    int limit = 0;
+    std::vector<RuleSlot> rules;
+    mutable std::mutex mu;  // guards the two fields below
+    TimePoint last_evaluation{};
+    std::chrono::nanoseconds evaluation_duration{0};
+  };
+
+  RuleManager(RuleManagerOptions options,
+              const Queryable* storage,
+              Appender* appender,
+              StateStore* store,
+              const Clock* clock);
+
+  TemplateExpander MakeExpander() const;
+  std::vector<NotifyAlert> ToNotify(const AlertingRule& rule, std::vector<Alert> alerts) const;
+  std::string GeneratorUrl(const std::string& expr) const;
+
+  RuleManagerOptions options_;
+  promql::Engine engine_;
+  const Queryable* storage_;
+  Appender* appender_;
+  StateStore* store_;
+  const Clock* clock_;
+  std::vector<rules::RuleFile> files_;  // owns the rules the slots point to
+  std::vector<std::unique_ptr<Group>> groups_;
+  std::atomic<uint64_t> evaluations_{0};
+  std::atomic<uint64_t> failures_{0};
+};
+
+// A StoredAlert's rule_key: file, group name, rule index and rule name joined with '\x1f'. The
+// index counts only earlier rules of the group with the same name, so adding or moving other
+// rules keeps the state of this one, while two rules that share an alert name stay apart.
+std::string MakeRuleKey(const std::string& file,
+                        const std::string& group,
+                        size_t index,
+                        const std::string& rule);
+
+}  // namespace alertd
