@@ -35,6 +35,25 @@ std::string FormatFloatPlain(double v) {
   return std::string(buf, end);
 }
 
+// Returns the key of the group `metric` belongs to: the grouping labels' values for `by`, and
+// every other label except the metric name for `without`. `grouping` must be sorted.
+std::string GroupKey(const Labels& metric,
+                     const AggregateExpr& agg,
+                     const std::vector<std::string>& grouping) {
+  std::string key;
+  for (const Label& l : metric) {
+    const bool listed = std::binary_search(grouping.begin(), grouping.end(), l.name);
+    const bool include = agg.without ? (!listed && l.name != kMetricName) : listed;
+    if (include) {
+      key += l.name;
+      key += '\xff';
+      key += l.value;
+      key += '\xff';
+    }
+  }
+  return key;
+}
+
 Labels GroupLabels(const Labels& metric,
                    const AggregateExpr& agg,
                    const std::vector<std::string>& grouping) {
@@ -218,13 +237,13 @@ Result<Vector> Aggregate(const AggregateExpr& agg,
     samples = &relabelled;
   }
 
+  std::sort(grouping.begin(), grouping.end());
   std::vector<Group> groups;
-  std::unordered_map<Labels, size_t> index;
+  std::unordered_map<std::string, size_t> index;
   for (const VectorSample& s : *samples) {
-    Labels key = GroupLabels(s.metric, agg, grouping);
-    auto [it, inserted] = index.try_emplace(key, groups.size());
+    auto [it, inserted] = index.try_emplace(GroupKey(s.metric, agg, grouping), groups.size());
     if (inserted) {
-      groups.push_back(Group{std::move(key), 0, 0, 0, {}});
+      groups.push_back(Group{GroupLabels(s.metric, agg, grouping), 0, 0, 0, {}});
       StartGroup(op, groups.back(), s);
       continue;
     }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <map>
-#include <unordered_set>
 
 #include "engine/promql/evaluator.h"
 
@@ -35,11 +34,19 @@ Status CheckUniqueLabelsets(const Vector& vector) {
   if (vector.size() < 2) {
     return Status::Ok();
   }
-  std::unordered_set<Labels> seen;
-  seen.reserve(vector.size());
-  for (const VectorSample& s : vector) {
-    if (!seen.insert(s.metric).second) {
-      return Error::Invalid("vector cannot contain metrics with the same labelset");
+  // Sorting (hash, index) pairs finds duplicates without copying any labels. Equal hashes are
+  // compared label by label, so a hash collision is not mistaken for a duplicate.
+  std::vector<std::pair<uint64_t, size_t>> hashes;
+  hashes.reserve(vector.size());
+  for (size_t i = 0; i < vector.size(); ++i) {
+    hashes.emplace_back(vector[i].metric.Hash(), i);
+  }
+  std::sort(hashes.begin(), hashes.end());
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    for (size_t j = i + 1; j < hashes.size() && hashes[j].first == hashes[i].first; ++j) {
+      if (vector[hashes[i].second].metric == vector[hashes[j].second].metric) {
+        return Error::Invalid("vector cannot contain metrics with the same labelset");
+      }
     }
   }
   return Status::Ok();
@@ -127,8 +134,9 @@ const std::vector<Series>& Evaluator::Select(const VectorSelector& vs,
   entry.series = storage_.Select(vs.matchers, fetch.mint, fetch.maxt);
   // Prometheus's storage returns series sorted by labels, which fixes the order of results and
   // which of equal values topk() and bottomk() keep.
-  std::sort(entry.series.begin(), entry.series.end(),
-            [](const Series& a, const Series& b) { return a.labels < b.labels; });
+  std::sort(entry.series.begin(), entry.series.end(), [](const Series& a, const Series& b) {
+    return a.labels < b.labels;
+  });
   return entry.series;
 }
 

@@ -867,6 +867,13 @@ std::unordered_map<std::string, FunctionDef> BuildRegistry() {
   r["label_replace"] = FunctionDef{LabelReplace};
   r["label_join"] = FunctionDef{LabelJoin};
   r["histogram_quantile"] = FunctionDef{HistogramQuantile};
+  // These read native histograms only, and float samples have none, so they return nothing.
+  auto native_only = [](const Call&, Args&, int64_t) -> Result<Value> {
+    return Value(Vector{});
+  };
+  r["histogram_count"] = FunctionDef{native_only};
+  r["histogram_sum"] = FunctionDef{native_only};
+  r["histogram_fraction"] = FunctionDef{native_only};
 
   using std::chrono::Sunday;
   r["day_of_month"] = FunctionDef{DateFunction(

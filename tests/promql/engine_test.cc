@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/promql/evaluator.h"
+#include "engine/promql/functions_table.h"
 #include "engine/promql/parser.h"
 #include "storage/memory_sample_store.h"
 
@@ -373,6 +375,18 @@ TEST_F(EngineTest, HandBuiltUnknownFunctionFails) {
   Result<Value> got = engine_.Instant(expr, store_, 0);
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.error().message(), "unknown function with name \"no_such_function\"");
+}
+
+TEST(EngineFunctionsTest, ImplementsEveryTableFunction) {
+  for (const FunctionSignature& f : AllFunctions()) {
+    const std::string name(f.name);
+    EXPECT_TRUE(internal::IsKnownFunction(name)) << name;
+    const size_t checked = f.max_args() < 0 ? f.arg_types.size() : f.max_args();
+    for (size_t i = 0; i < checked; ++i) {
+      EXPECT_EQ(internal::IsRangeArgument(name, i), f.ArgType(i) == ValueType::kMatrix)
+          << name << " argument " << i;
+    }
+  }
 }
 
 }  // namespace
