@@ -1,0 +1,456 @@
+#include "rules/rule_file.h"
+
+#include <algorithm>
+#include <limits>
+#include <tuple>
+
+#include "common/duration.h"
+#include "common/labels.h"
+#include "engine/promql/parser.h"
+#include "rules/yaml_util.h"
+// TODO: define ALERTD_HAVE_TEMPLATES once the template implementation is committed.
+#ifdef ALERTD_HAVE_TEMPLATES
+#include "rules/template.h"
+#endif
+
+namespace alertd::rules {
+namespace {
+
+using yaml::Entry;
+using yaml::Position;
+
+const yaml::Schema kFileSchema{"rule file", {"groups"}, {}, {}};
+// query_offset and labels are group fields of later Prometheus versions.
+const yaml::Schema kGroupSchema{
+    "group", {"name", "interval", "limit", "rules"}, {"query_offset", "labels"}, {}};
+const yaml::Schema kRuleSchema{
+    "rule", {"alert", "record", "expr", "for", "keep_firing_for", "labels", "annotations"}, {}, {}};
+
+std::string Quote(std::string_view text) {
+  return "\"" + std::string(text) + "\"";
+}
+
+// A problem found before the rule's or group's name is known.
+struct PendingError {
+  Position position;
+  std::string message;
+};
+
+class Loader {
+ public:
+  Loader(const std::string& text, const std::string& path)
+      : text_(text), source_(text), path_(path) {}
+
+  RuleFile Load();
+
+  std::vector<RuleError>& errors() { return errors_; }
+
+ private:
+  void Report(Position position,
+              std::string message,
+              const std::string& group = "",
+              int rule_index = 0,
+              const std::string& rule = "") {
+    errors_.push_back(RuleError{
+        path_, position.line, position.column, group, rule_index, rule, std::move(message)});
+  }
+
+  std::optional<RuleGroup> LoadGroup(const YAML::Node& node);
+  std::optional<Rule> LoadRule(const YAML::Node& node, const std::string& group, int index);
+  void ValidateExpr(const Entry& entry, Rule& rule, std::vector<PendingError>& errors);
+  void ValidateLabels(const std::vector<yaml::StringItem>& labels,
+                      bool is_alert,
+                      std::vector<PendingError>& errors);
+  void ValidateAnnotations(const std::vector<yaml::StringItem>& annotations,
+                           bool is_alert,
+                           std::vector<PendingError>& errors);
+  void ValidateTemplate(const yaml::StringItem& item,
+                        const std::string& kind,
+                        std::vector<PendingError>& errors);
+
+  const std::string& text_;
+  yaml::SourceLines source_;
+  const std::string& path_;
+  std::vector<RuleError> errors_;
+};
+
+yaml::ErrorSink Collect(std::vector<PendingError>& errors) {
+  return [&errors](Position position, std::string message) {
+    errors.push_back(PendingError{position, std::move(message)});
+  };
+}
+
+RuleFile Loader::Load() {
+  RuleFile file;
+  file.path = path_;
+  Result<YAML::Node> root = yaml::ParseDocument(text_);
+  if (!root.ok()) {
+    Report({root.error().line(), root.error().column()}, root.error().message());
+    return file;
+  }
+  auto report = [this](Position position, std::string message) {
+    Report(position, std::move(message));
+  };
+  yaml::Fields fields = yaml::ReadMapping(*root, kFileSchema, report);
+  const Entry* groups = fields.Find("groups");
+  if (groups == nullptr || groups->value.IsNull()) {
+    return file;
+  }
+  if (!groups->value.IsSequence()) {
+    Report(groups->value_position(),
+           "groups must be a list of rule groups, got " + yaml::KindName(groups->value));
+    return file;
+  }
+  for (const YAML::Node& node : groups->value) {
+    std::optional<RuleGroup> group = LoadGroup(node);
+    if (!group) {
+      continue;
+    }
+    auto previous = std::find_if(file.groups.begin(), file.groups.end(), [&](const RuleGroup& g) {
+      return g.name == group->name;
+    });
+    if (!group->name.empty() && previous != file.groups.end()) {
+      Report({group->line, group->column},
+             "group name " + Quote(group->name) + " is already used by the group at line " +
+                 std::to_string(previous->line) + "; group names must be unique within a file");
+    }
+    file.groups.push_back(std::move(*group));
+  }
+  return file;
+}
+
+std::optional<RuleGroup> Loader::LoadGroup(const YAML::Node& node) {
+  RuleGroup group;
+  Position position = yaml::PositionOfEmpty(source_, node);
+  group.line = position.line;
+  group.column = position.column;
+  std::vector<PendingError> pending;
+  yaml::Fields fields = yaml::ReadMapping(node, kGroupSchema, Collect(pending));
+  if (!node.IsMap()) {
+    if (node.IsNull()) {
+      pending.push_back({position, "group is empty; a group needs a name and rules"});
+    }
+    for (PendingError& error : pending) {
+      Report(error.position, std::move(error.message));
+    }
+    return std::nullopt;
+  }
+
+  if (const Entry* name = fields.Find("name")) {
+    group.name = yaml::ReadString(*name, Collect(pending)).value_or("");
+  }
+  // Errors are reported with the group's name, known from here on.
+  for (PendingError& error : pending) {
+    Report(error.position, std::move(error.message), group.name);
+  }
+  pending.clear();
+  auto report = [&](Position p, std::string message) {
+    Report(p, std::move(message), group.name);
+  };
+
+  if (group.name.empty()) {
+    const Entry* name = fields.Find("name");
+    Report(name != nullptr ? name->value_position() : position,
+           "group name is empty; set name to a name unique within the file");
+  }
+  if (const Entry* interval = fields.Find("interval")) {
+    std::optional<Duration> value = yaml::ReadDuration(*interval, report);
+    if (value && value->count() > 0) {
+      group.interval = *value;
+    }
+  }
+  if (const Entry* limit = fields.Find("limit")) {
+    std::optional<int64_t> value = yaml::ReadInt(*limit, report);
+    if (value &&
+        (*value < std::numeric_limits<int>::min() || *value > std::numeric_limits<int>::max())) {
+      report(limit->value_position(), "limit " + std::to_string(*value) + " is out of range");
+    } else if (value) {
+      group.limit = static_cast<int>(*value);
+    }
+  }
+  const Entry* rules = fields.Find("rules");
+  if (rules == nullptr || rules->value.IsNull()) {
+    return group;
+  }
+  if (!rules->value.IsSequence()) {
+    report(rules->value_position(),
+           "rules must be a list of rules, got " + yaml::KindName(rules->value));
+    return group;
+  }
+  int index = 0;
+  for (const YAML::Node& rule_node : rules->value) {
+    ++index;
+    std::optional<Rule> rule = LoadRule(rule_node, group.name, index);
+    if (rule) {
+      group.rules.push_back(std::move(*rule));
+    }
+  }
+  return group;
+}
+
+std::optional<Rule> Loader::LoadRule(const YAML::Node& node, const std::string& group, int index) {
+  Rule rule;
+  Position position = yaml::PositionOfEmpty(source_, node);
+  rule.line = position.line;
+  rule.column = position.column;
+  std::vector<PendingError> pending;
+  yaml::ErrorSink collect = Collect(pending);
+  yaml::Fields fields = yaml::ReadMapping(node, kRuleSchema, collect);
+  if (node.IsNull()) {
+    pending.push_back({position, "rule is empty; set alert or record, and expr"});
+  }
+
+  std::string alert;
+  std::string record;
+  const Entry* alert_entry = fields.Find("alert");
+  const Entry* record_entry = fields.Find("record");
+  if (alert_entry != nullptr) {
+    alert = yaml::ReadString(*alert_entry, collect).value_or("");
+  }
+  if (record_entry != nullptr) {
+    record = yaml::ReadString(*record_entry, collect).value_or("");
+  }
+  rule.is_alert = !alert.empty();
+  rule.name = rule.is_alert ? alert : record;
+
+  if (node.IsMap()) {
+    if (!alert.empty() && !record.empty()) {
+      pending.push_back({alert_entry->key_position(),
+                         "rule sets both alert " + Quote(alert) + " and record " + Quote(record) +
+                             "; an alerting rule has alert and a recording rule has record"});
+    } else if (alert.empty() && record.empty()) {
+      pending.push_back({position,
+                         "rule has neither alert nor record; set alert for an alerting rule or "
+                         "record for a recording rule"});
+    }
+  }
+
+  const Entry* expr = fields.Find("expr");
+  if (expr != nullptr) {
+    rule.expr = yaml::ReadString(*expr, collect).value_or("");
+    yaml::ScalarLocator locator(source_, expr->value);
+    Position start = expr->value.IsScalar() ? locator.Start() : expr->value_position();
+    rule.expr_line = start.line;
+    rule.expr_column = start.column;
+  }
+  if (node.IsMap()) {
+    if (expr == nullptr) {
+      pending.push_back({position, "rule has no expr; set expr to a PromQL expression"});
+    } else if (rule.expr.empty() && (expr->value.IsNull() || expr->value.IsScalar())) {
+      pending.push_back({expr->value_position(), "expr is empty; set it to a PromQL expression"});
+    } else if (!rule.expr.empty()) {
+      ValidateExpr(*expr, rule, pending);
+    }
+  }
+
+  const Entry* for_entry = fields.Find("for");
+  if (for_entry != nullptr) {
+    rule.for_ = yaml::ReadDuration(*for_entry, collect).value_or(Duration(0));
+  }
+  const Entry* keep_entry = fields.Find("keep_firing_for");
+  if (keep_entry != nullptr) {
+    rule.keep_firing_for = yaml::ReadDuration(*keep_entry, collect).value_or(Duration(0));
+  }
+  std::vector<yaml::StringItem> labels;
+  std::vector<yaml::StringItem> annotations;
+  const Entry* labels_entry = fields.Find("labels");
+  if (labels_entry != nullptr) {
+    labels = yaml::ReadStringMap(*labels_entry, collect);
+  }
+  const Entry* annotations_entry = fields.Find("annotations");
+  if (annotations_entry != nullptr) {
+    annotations = yaml::ReadStringMap(*annotations_entry, collect);
+  }
+
+  // Checks of recording rules, in the order of Prometheus 2.42's Rule.Validate.
+  if (!record.empty() && alert.empty()) {
+    if (!annotations.empty()) {
+      pending.push_back({annotations_entry->key_position(),
+                         "recording rule cannot have annotations; only alerting rules have "
+                         "them, so remove annotations or change record to alert"});
+    }
+    if (rule.for_.count() != 0) {
+      pending.push_back({for_entry->key_position(),
+                         "recording rule cannot have for; only alerting rules wait before "
+                         "firing, so remove for or change record to alert"});
+    }
+    if (rule.keep_firing_for.count() != 0) {
+      pending.push_back({keep_entry->key_position(),
+                         "recording rule cannot have keep_firing_for; only alerting rules "
+                         "keep firing, so remove keep_firing_for or change record to alert"});
+    }
+    if (!IsValidMetricName(record)) {
+      std::string message = "invalid recording rule name " + Quote(record) +
+                            ": a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*";
+      if (record.find_first_of("{}") != std::string::npos) {
+        message += "; set labels under labels, not in the name";
+      }
+      pending.push_back({record_entry->value_position(), message});
+    }
+  }
+  if (rule.is_alert && !yaml::IsValidUtf8(alert)) {
+    pending.push_back({alert_entry->value_position(), "alert name is not valid UTF-8"});
+  }
+  ValidateLabels(labels, rule.is_alert, pending);
+  ValidateAnnotations(annotations, rule.is_alert, pending);
+
+  for (yaml::StringItem& label : labels) {
+    rule.labels.emplace_back(std::move(label.key), std::move(label.value));
+  }
+  for (yaml::StringItem& annotation : annotations) {
+    rule.annotations.emplace_back(std::move(annotation.key), std::move(annotation.value));
+  }
+  for (PendingError& error : pending) {
+    Report(error.position, std::move(error.message), group, index, rule.name);
+  }
+  if (!node.IsMap()) {
+    return std::nullopt;
+  }
+  return rule;
+}
+
+void Loader::ValidateExpr(const Entry& entry, Rule& rule, std::vector<PendingError>& errors) {
+  yaml::ScalarLocator locator(source_, entry.value);
+  Result<promql::ExprPtr> parsed = promql::ParseExpr(rule.expr);
+  if (!parsed.ok()) {
+    errors.push_back({locator.Locate(parsed.error().line(), parsed.error().column()),
+                      "invalid expression: " + parsed.error().message()});
+    return;
+  }
+  promql::ValueType type = promql::TypeOf(**parsed);
+  if (type != promql::ValueType::kVector && type != promql::ValueType::kScalar) {
+    errors.push_back({locator.Start(),
+                      std::string("expression must return an instant vector "
+                                  "or a scalar, but it returns a ") +
+                          promql::ValueTypeName(type)});
+    return;
+  }
+  rule.parsed = *parsed;
+}
+
+void Loader::ValidateLabels(const std::vector<yaml::StringItem>& labels,
+                            bool is_alert,
+                            std::vector<PendingError>& errors) {
+  for (const yaml::StringItem& label : labels) {
+    if (label.key == kMetricName) {
+      errors.push_back({label.key_position,
+                        "label name \"__name__\" is reserved; a recording rule sets the metric "
+                        "name with record"});
+    } else if (!IsValidLabelName(label.key)) {
+      errors.push_back({label.key_position,
+                        "invalid label name " + Quote(label.key) +
+                            ": label names must match [a-zA-Z_][a-zA-Z0-9_]*"});
+    }
+    if (!yaml::IsValidUtf8(label.value)) {
+      errors.push_back(
+          {label.value_position, "value of label " + Quote(label.key) + " is not valid UTF-8"});
+    } else if (is_alert) {
+      ValidateTemplate(label, "label", errors);
+    }
+  }
+}
+
+void Loader::ValidateAnnotations(const std::vector<yaml::StringItem>& annotations,
+                                 bool is_alert,
+                                 std::vector<PendingError>& errors) {
+  for (const yaml::StringItem& annotation : annotations) {
+    if (!IsValidLabelName(annotation.key)) {
+      errors.push_back({annotation.key_position,
+                        "invalid annotation name " + Quote(annotation.key) +
+                            ": annotation names must match [a-zA-Z_][a-zA-Z0-9_]*"});
+    }
+    if (is_alert) {
+      ValidateTemplate(annotation, "annotation", errors);
+    }
+  }
+}
+
+void Loader::ValidateTemplate(const yaml::StringItem& item,
+                              const std::string& kind,
+                              std::vector<PendingError>& errors) {
+#ifdef ALERTD_HAVE_TEMPLATES
+  Status status = CheckAlertTemplate(item.value);
+  if (status.ok()) {
+    return;
+  }
+  yaml::ScalarLocator locator(source_, item.value_node);
+  errors.push_back(
+      {locator.Locate(status.error().line(), status.error().column()),
+       kind + " " + Quote(item.key) + ": invalid template: " + status.error().message()});
+#else
+  // TODO: check templates with CheckAlertTemplate once rules/template.h exists.
+  (void)item;
+  (void)kind;
+  (void)errors;
+#endif
+}
+
+}  // namespace
+
+size_t RuleFile::RuleCount() const {
+  size_t count = 0;
+  for (const RuleGroup& group : groups) {
+    count += group.rules.size();
+  }
+  return count;
+}
+
+std::string RuleError::ToString() const {
+  std::string out;
+  if (!file.empty()) {
+    out += file;
+    if (line > 0) {
+      out += ":" + std::to_string(line) + ":" + std::to_string(column);
+    }
+    out += ": ";
+  } else if (line > 0) {
+    out += std::to_string(line) + ":" + std::to_string(column) + ": ";
+  }
+  if (!rule.empty()) {
+    out += "rule " + Quote(rule) + ": ";
+  } else if (rule_index > 0 && !group.empty()) {
+    out += "group " + Quote(group) + ", rule " + std::to_string(rule_index) + ": ";
+  } else if (rule_index > 0) {
+    out += "rule " + std::to_string(rule_index) + ": ";
+  } else if (!group.empty()) {
+    out += "group " + Quote(group) + ": ";
+  }
+  return out + message;
+}
+
+Result<RuleFile> ParseRuleFile(const std::string& text,
+                               const std::string& path,
+                               std::vector<RuleError>* errors) {
+  Loader loader(text, path);
+  RuleFile file = loader.Load();
+  std::vector<RuleError>& found = loader.errors();
+  std::stable_sort(found.begin(), found.end(), [](const RuleError& a, const RuleError& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
+  if (errors != nullptr) {
+    errors->insert(errors->end(), found.begin(), found.end());
+  }
+  if (found.empty()) {
+    return file;
+  }
+  std::string message = found.front().ToString();
+  if (found.size() > 1) {
+    size_t more = found.size() - 1;
+    message += " (and " + std::to_string(more) + (more == 1 ? " more error)" : " more errors)");
+  }
+  return Error::Invalid(message, found.front().line, found.front().column);
+}
+
+Result<RuleFile> LoadRuleFile(const std::string& path, std::vector<RuleError>* errors) {
+  Result<std::string> text = yaml::ReadTextFile(path);
+  if (!text.ok()) {
+    RuleError error{path, 0, 0, "", 0, "", "cannot read rule file: " + text.error().message()};
+    if (errors != nullptr) {
+      errors->push_back(error);
+    }
+    return Error::Io(error.ToString());
+  }
+  return ParseRuleFile(*text, path, errors);
+}
+
+}  // namespace alertd::rules
