@@ -548,13 +548,17 @@ class Lexer {
       }
       Accept("s");
     }
+    // Go's lexer consumes the character after the duration here, so a rejected duration's
+    // text in the error message includes it. An accepted one gives it back.
     if (AtEnd()) {
       return true;
     }
     ++pos_;
-    bool ok = !IsAlphaNumeric(input_[pos_ - 1]);
+    if (IsAlphaNumeric(input_[pos_ - 1])) {
+      return false;
+    }
     --pos_;
-    return ok;
+    return true;
   }
 
   void LexNumberOrDuration() {
@@ -563,9 +567,6 @@ class Lexer {
     }
     if (AcceptRemainingDuration()) {
       return Emit(Tok::kDuration);
-    }
-    if (!AtEnd()) {
-      ++pos_;
     }
     Fail("bad number or duration syntax: " + GoQuoteString(input_.substr(start_, pos_ - start_)));
   }
@@ -576,9 +577,6 @@ class Lexer {
     }
     if (AcceptRemainingDuration()) {
       return Emit(Tok::kDuration);
-    }
-    if (!AtEnd()) {
-      ++pos_;
     }
     Fail("bad duration syntax: " + GoQuoteString(input_.substr(start_, pos_ - start_)));
   }
@@ -992,6 +990,9 @@ class Parser {
   [[noreturn]] void Unexpected(std::string_view context, std::string_view expected) const {
     const Token& t = Peek();
     std::string message = "unexpected " + Describe(t);
+    if (context.empty()) {
+      context = enclosing_context_;
+    }
     if (!context.empty()) {
       message += " in ";
       message += context;
@@ -1048,6 +1049,23 @@ class Parser {
                                          : VectorMatchCardinality::kOneToMany;
     if (Peek().type == Tok::kLeftParen) {
       matching.include_labels = ParseGroupingLabels();
+    } else if (!CanStartExpression(Peek().type)) {
+      // Prometheus reports a missing right operand here as a missing label list.
+      Unexpected("grouping opts", "\"(\"");
+    }
+  }
+
+  static bool CanStartExpression(Tok t) {
+    switch (t) {
+      case Tok::kNumber:
+      case Tok::kString:
+      case Tok::kLeftParen:
+      case Tok::kLeftBrace:
+      case Tok::kAdd:
+      case Tok::kSub:
+        return true;
+      default:
+        return IsMetricIdentifier(t);
     }
   }
 
@@ -1184,7 +1202,7 @@ class Parser {
     std::optional<AtModifier>* at = nullptr;
   };
 
-  ModifierTarget TargetOf(const ExprPtr& expr, std::string_view what) {
+  ModifierTarget TargetOf(const ExprPtr& expr, std::string_view modifier) {
     Expr& e = Mutable(expr);
     if (auto* vs = std::get_if<VectorSelector>(&e.node)) {
       return {&vs->offset_ms, &vs->at};
@@ -1197,7 +1215,7 @@ class Parser {
       return {&sq->offset_ms, &sq->at};
     }
     FailAt(expr->pos.start,
-           std::string(what) +
+           std::string(modifier) +
                " modifier must be preceded by an instant vector selector or range vector "
                "selector or a subquery");
   }
@@ -1451,7 +1469,12 @@ class Parser {
       Unexpected("aggregation", "");
     }
     uint32_t end = 0;
+    // Prometheus's error recovery names the aggregation for any syntax error inside its
+    // arguments that no inner rule reports, even inside nested calls.
+    std::string_view outer_context = enclosing_context_;
+    enclosing_context_ = "aggregation";
     std::vector<ExprPtr> args = ParseCallBody(end);
+    enclosing_context_ = outer_context;
     if (!modifier_first && (Peek().type == Tok::kBy || Peek().type == Tok::kWithout)) {
       ParseAggregateModifier(agg);
       end = tokens_[index_ - 1].end;
@@ -1475,6 +1498,8 @@ class Parser {
   std::string_view input_;
   std::vector<Token> tokens_;
   size_t index_ = 0;
+  // The context named by syntax errors that have none of their own.
+  std::string_view enclosing_context_;
 };
 
 // ---------------------------------------------------------------------------------------
@@ -1616,22 +1641,22 @@ class Checker {
   void CheckCall(Expr& e, Call& call) {
     const FunctionSignature* sig = LookupFunction(call.func);
     int nargs = static_cast<int>(sig->arg_types.size());
-    int given = static_cast<int>(call.args.size());
+    int arg_count = static_cast<int>(call.args.size());
     std::string quoted = GoQuoteString(call.func);
     if (sig->variadic == 0) {
-      if (nargs != given) {
+      if (nargs != arg_count) {
         FailAt(e.pos.start,
                "expected " + std::to_string(nargs) + " argument(s) in call to " + quoted +
-                   ", got " + std::to_string(given));
+                   ", got " + std::to_string(arg_count));
       }
-    } else if (sig->min_args() > given) {
+    } else if (sig->min_args() > arg_count) {
       FailAt(e.pos.start,
              "expected at least " + std::to_string(sig->min_args()) + " argument(s) in call to " +
-                 quoted + ", got " + std::to_string(given));
-    } else if (sig->max_args() >= 0 && sig->max_args() < given) {
+                 quoted + ", got " + std::to_string(arg_count));
+    } else if (sig->max_args() >= 0 && sig->max_args() < arg_count) {
       FailAt(e.pos.start,
              "expected at most " + std::to_string(sig->max_args()) + " argument(s) in call to " +
-                 quoted + ", got " + std::to_string(given));
+                 quoted + ", got " + std::to_string(arg_count));
     }
     for (size_t i = 0; i < call.args.size(); ++i) {
       ExpectType(call.args[i], sig->ArgType(i), "call to function " + quoted);

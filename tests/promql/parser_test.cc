@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/promql/functions_table.h"
 #include "engine/promql/printer.h"
 
 namespace alertd::promql {
@@ -266,6 +267,21 @@ const InvalidCase kInvalidCases[] = {
     {"x offset foo", "unexpected identifier \"foo\" in offset, expected duration", 1, 10},
     {"x @ Inf", "timestamp out of bounds for @ modifier: +Inf", 1, 1},
     {"#only comment", "no expression found in input", 1, 1},
+    {"sum(x y)", "unexpected identifier \"y\" in aggregation", 1, 7},
+    {"sum(rate(x y))", "unexpected identifier \"y\" in aggregation", 1, 12},
+    {"sum(x) y", "unexpected identifier \"y\"", 1, 8},
+    {"abs(sum(x y))", "unexpected identifier \"y\" in aggregation", 1, 11},
+    {"sum(1 +)", "unexpected \")\" in aggregation", 1, 8},
+    {"x[5mx]", "bad duration syntax: \"5mx\"", 1, 3},
+    {"5x", "bad number or duration syntax: \"5\"", 1, 1},
+    {"x offset 5mm", "bad number or duration syntax: \"5mm\"", 1, 10},
+    {"a * on(x) group_left ,", "unexpected \",\" in grouping opts, expected \"(\"", 1, 22},
+    {"sum(x) by (a) by (b)", "unexpected <by>", 1, 15},
+    {"max without ()", "unexpected end of input in aggregation", 1, 15},
+    {"x[1m5]", "bad duration syntax: \"1m5\"", 1, 3},
+    {"0xg", "bad number or duration syntax: \"0x\"", 1, 1},
+    {"sum(,)", "unexpected \",\" in aggregation", 1, 5},
+    {"a * on(x) group_left", "unexpected end of input in grouping opts, expected \"(\"", 1, 21},
     {"", "no expression found in input", 1, 1},
     {"a +\n  foo{b=}", "unexpected \"}\" in label matching, expected string", 2, 9},
     {"sum(\n  rate(x)\n)",
@@ -436,6 +452,29 @@ TEST(ParserTest, NumberLiteralForms) {
   ExprPtr nan = MustParse("NaN");
   ASSERT_NE(nan, nullptr);
   EXPECT_TRUE(std::isnan(nan->As<NumberLiteral>()->value));
+}
+
+TEST(FunctionsTableTest, LooksUpSignatures) {
+  const FunctionSignature* rate = LookupFunction("rate");
+  ASSERT_NE(rate, nullptr);
+  EXPECT_EQ(rate->arg_types, std::vector<ValueType>{ValueType::kMatrix});
+  EXPECT_EQ(rate->return_type, ValueType::kVector);
+  const FunctionSignature* round = LookupFunction("round");
+  ASSERT_NE(round, nullptr);
+  EXPECT_EQ(round->min_args(), 1);
+  EXPECT_EQ(round->max_args(), 2);
+  const FunctionSignature* label_join = LookupFunction("label_join");
+  ASSERT_NE(label_join, nullptr);
+  EXPECT_EQ(label_join->min_args(), 3);
+  EXPECT_EQ(label_join->max_args(), -1);
+  EXPECT_EQ(label_join->ArgType(7), ValueType::kString);
+  const FunctionSignature* time = LookupFunction("time");
+  ASSERT_NE(time, nullptr);
+  EXPECT_EQ(time->return_type, ValueType::kScalar);
+  EXPECT_EQ(time->max_args(), 0);
+  EXPECT_EQ(LookupFunction("Rate"), nullptr);
+  EXPECT_EQ(LookupFunction("sum"), nullptr);
+  EXPECT_EQ(AllFunctions().size(), 70u);
 }
 
 TEST(MaxLookbackTest, AddsRangesOffsetsAndLookback) {
