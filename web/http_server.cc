@@ -23,6 +23,7 @@
 #include <boost/beast/http.hpp>
 
 #include "common/logging.h"
+#include "web/metrics.h"
 
 namespace alertd {
 
@@ -184,6 +185,7 @@ struct Route {
 };
 
 struct RouteMatch {
+  std::string pattern;  // the registered path or prefix
   HttpHandler handler;  // empty when nothing matched
   bool path_found = false;
   std::string allow;  // methods of the matched path, for 405
@@ -200,15 +202,16 @@ class Router {
   RouteMatch Find(const std::string& method, const std::string& path) const {
     std::lock_guard lock(mu_);
     const Route* route = nullptr;
+    const std::string* pattern = nullptr;
     auto exact = exact_.find(path);
     if (exact != exact_.end()) {
       route = &exact->second;
+      pattern = &exact->first;
     } else {
-      size_t best_length = 0;
       for (const auto& [prefix, candidate] : prefix_) {
-        if (path.starts_with(prefix) && (route == nullptr || prefix.size() > best_length)) {
+        if (path.starts_with(prefix) && (route == nullptr || prefix.size() > pattern->size())) {
           route = &candidate;
-          best_length = prefix.size();
+          pattern = &prefix;
         }
       }
     }
@@ -217,6 +220,7 @@ class Router {
       return match;
     }
     match.path_found = true;
+    match.pattern = *pattern;
     auto it = route->by_method.find(method);
     if (it == route->by_method.end() && method == "HEAD") {
       it = route->by_method.find("GET");
@@ -257,7 +261,20 @@ class HttpServer::Impl {
         options_(options),
         io_(std::max(1, options.threads)),
         acceptor_(asio::make_strand(io_)),
-        accept_retry_timer_(acceptor_.get_executor()) {}
+        accept_retry_timer_(acceptor_.get_executor()) {
+    if (options_.metrics != nullptr) {
+      requests_ = &options_.metrics->AddCounterFamily(
+          "alertd_http_requests_total",
+          "Number of HTTP requests served, by handler and status code.",
+          {"code", "handler"});
+      // Prometheus's own buckets for prometheus_http_request_duration_seconds.
+      durations_ =
+          &options_.metrics->AddHistogramFamily("alertd_http_request_duration_seconds",
+                                                "Time spent serving HTTP requests, by handler.",
+                                                {"handler"},
+                                                {0.1, 0.2, 0.4, 1, 3, 8, 20, 60, 120});
+    }
+  }
 
   ~Impl() { Stop(); }
 
@@ -275,6 +292,14 @@ class HttpServer::Impl {
 
   int port() const { return bound_port_.load(); }
 
+  void RecordRequest(const std::string& pattern, int status, double seconds) {
+    if (requests_ == nullptr) {
+      return;
+    }
+    requests_->WithLabels({std::to_string(status), pattern}).Inc();
+    durations_->WithLabels({pattern}).Observe(seconds);
+  }
+
   std::string address() const {
     std::lock_guard lock(mu_);
     return bound_address_.empty() ? configured_address_ : bound_address_;
@@ -289,6 +314,8 @@ class HttpServer::Impl {
   const tcp::endpoint endpoint_;
   const HttpServerOptions options_;
   Router router_;
+  metrics::Family<metrics::Counter>* requests_ = nullptr;
+  metrics::Family<metrics::Histogram>* durations_ = nullptr;
 
   // Declared before io_: sessions still owned by handlers in io_ unregister themselves while
   // io_ is destroyed.
@@ -455,7 +482,8 @@ class Session : public std::enable_shared_from_this<Session> {
     return request;
   }
 
-  HttpServerResponse RunHandler(const HttpServerRequest& request) {
+  // Routes and runs the request. Sets `pattern` to the matched route when a handler ran.
+  HttpServerResponse RunHandler(const HttpServerRequest& request, std::string& pattern) {
     RouteMatch match = server_->router().Find(request.method, request.path);
     if (!match.path_found) {
       return HttpServerResponse::Text(404, "404 page not found\n");
@@ -465,6 +493,7 @@ class Session : public std::enable_shared_from_this<Session> {
       response.headers.emplace_back("Allow", match.allow);
       return response;
     }
+    pattern = match.pattern;
     std::string failure;
     try {
       HttpServerResponse response = match.handler(request);
@@ -490,10 +519,14 @@ class Session : public std::enable_shared_from_this<Session> {
     unsigned version = parser_->get().version();
     bool keep_alive = parser_->get().keep_alive();
     HttpServerRequest request = BuildRequest();
-    HttpServerResponse response = RunHandler(request);
+    std::string pattern;
+    HttpServerResponse response = RunHandler(request, pattern);
     double duration_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
             .count();
+    if (!pattern.empty()) {
+      server_->RecordRequest(pattern, response.status, duration_ms / 1000);
+    }
     Logger("web")->debug(
         "HTTP request method={} path={} status={} duration_ms={:.3f} remote_address={}",
         request.method,

@@ -16,6 +16,10 @@
 
 namespace alertd {
 
+namespace metrics {
+class Registry;
+}  // namespace metrics
+
 struct HttpServerRequest {
   std::string method;  // as sent, e.g. "GET"
   std::string target;  // raw request target, e.g. "/api/v1/query?query=up"
@@ -67,6 +71,12 @@ struct HttpServerOptions {
   std::chrono::milliseconds write_timeout{30000};  // time allowed to send the response
   // Time Stop() waits for requests in flight before it closes their connections.
   std::chrono::milliseconds shutdown_timeout{5000};
+  // When set, each request that reaches a handler is counted in
+  // alertd_http_requests_total{code,handler} and timed in
+  // alertd_http_request_duration_seconds{handler}, where handler is the registered path or
+  // prefix. Unrouted requests (404, 405) are not recorded, which keeps label values bounded.
+  // The registry must outlive the server.
+  metrics::Registry* metrics = nullptr;
 };
 
 // Routes requests to handlers by exact path or by path prefix. Routing rules:

@@ -472,6 +472,12 @@ std::string Registry::Render() const {
   return out;
 }
 
+HttpServerResponse MetricsResponse(const Registry& registry) {
+  HttpServerResponse response = HttpServerResponse::Text(200, registry.Render());
+  response.content_type = kTextContentType;
+  return response;
+}
+
 std::string FormatMetricValue(double value) {
   return FormatGoFloat(value, 'g');
 }

@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "web/http_server.h"
+
 namespace alertd::metrics {
 
 // Content-Type of Registry::Render() output.
@@ -241,6 +243,9 @@ class Registry {
   // into them stay valid. Guarded by mu_.
   std::vector<std::shared_ptr<internal::Collector>> detached_;
 };
+
+// Returns Render() as a 200 response with kTextContentType, for a /metrics handler.
+HttpServerResponse MetricsResponse(const Registry& registry);
 
 // Formats a sample value as the Go client does (strconv 'g' with the shortest precision):
 // "1", "0.25", "1.5e+06", "1e-05", "+Inf", "-Inf", "NaN".

@@ -20,6 +20,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "web/metrics.h"
+
 namespace alertd {
 namespace {
 
@@ -784,6 +786,46 @@ TEST_F(HttpServerTest, HandlerRegisteredWhileRunningIsServed) {
   server_->Handle("GET", "/late", [](const HttpServerRequest&) { return Ok("late"); });
 
   EXPECT_EQ(Fetch("GET", Url("/late")).body, "late");
+}
+
+TEST_F(HttpServerTest, RoutedRequestsAreRecordedInMetrics) {
+  metrics::Registry registry;
+  Route("GET", "/hello", [](const HttpServerRequest&) { return Ok("hello"); });
+  Route("GET", "/boom", [](const HttpServerRequest&) -> HttpServerResponse {
+    throw std::runtime_error("handler exploded");
+  });
+  Route("GET", "/metrics", [&registry](const HttpServerRequest&) {
+    return metrics::MetricsResponse(registry);
+  });
+  HttpServerOptions options;
+  options.metrics = &registry;
+  StartServer(options);
+  server_->HandlePrefix("POST", "/hook/", [](const HttpServerRequest&) { return Ok("hooked"); });
+
+  Fetch("GET", Url("/hello"));
+  Fetch("GET", Url("/hello"));
+  Fetch("GET", Url("/boom"));
+  Fetch("POST", Url("/hook/a"), "{}");
+  Fetch("POST", Url("/hook/b"), "{}");
+  Fetch("GET", Url("/missing"));
+  Fetch("POST", Url("/hello"), "{}");
+  CurlResult scrape = Fetch("GET", Url("/metrics"));
+
+  EXPECT_EQ(scrape.status, 200);
+  EXPECT_TRUE(scrape.HasHeader("Content-Type: text/plain; version=0.0.4; charset=utf-8"));
+  EXPECT_THAT(scrape.body,
+              HasSubstr("alertd_http_requests_total{code=\"200\",handler=\"/hello\"} 2\n"));
+  EXPECT_THAT(scrape.body,
+              HasSubstr("alertd_http_requests_total{code=\"500\",handler=\"/boom\"} 1\n"));
+  EXPECT_THAT(scrape.body,
+              HasSubstr("alertd_http_requests_total{code=\"200\",handler=\"/hook/\"} 2\n"));
+  EXPECT_THAT(scrape.body,
+              HasSubstr("alertd_http_request_duration_seconds_count{handler=\"/hello\"} 2\n"));
+  EXPECT_THAT(
+      scrape.body,
+      HasSubstr("alertd_http_request_duration_seconds_bucket{handler=\"/hello\",le=\"120\"} 2\n"));
+  EXPECT_THAT(scrape.body, ::testing::Not(HasSubstr("/missing")));
+  EXPECT_THAT(scrape.body, ::testing::Not(HasSubstr("code=\"405\"")));
 }
 
 TEST(HttpServerBind, AddressInUseNamesAddress) {
