@@ -1004,14 +1004,29 @@ class Parser {
     FailAt(t.pos, std::move(message));
   }
 
+  // Bounds the depth of the tree, so that deeply nested or very long operator chains are
+  // rejected instead of overflowing the stack of the recursive passes. The count is an upper
+  // bound of the depth: operators and postfix modifiers of one operand chain all add to it.
+  void Nest(uint32_t pos) {
+    if (++nesting_ > kMaxNesting) {
+      FailAt(pos,
+             "expression is nested too deeply: at most " + std::to_string(kMaxNesting) +
+                 " levels of operators, parentheses, calls and modifiers are allowed");
+    }
+  }
+
   ExprPtr ParseBinary(int min_precedence) {
+    int outer_nesting = nesting_;
+    Nest(Peek().pos);
     ExprPtr lhs = ParseUnary();
     while (true) {
       Tok op = Peek().type;
       int precedence = Precedence(op);
       if (precedence == 0 || precedence < min_precedence) {
+        nesting_ = outer_nesting;
         return lhs;
       }
+      Nest(Peek().pos);
       Next();
       BinaryExpr binary;
       binary.op = ToBinaryOp(op);
@@ -1123,6 +1138,9 @@ class Parser {
   ExprPtr ParsePostfix() {
     ExprPtr expr = ParsePrimary();
     while (true) {
+      if (Peek().type == Tok::kLeftBracket) {
+        Nest(Peek().pos);
+      }
       switch (Peek().type) {
         case Tok::kLeftBracket:
           expr = ParseRangeOrSubquery(std::move(expr));
@@ -1498,6 +1516,8 @@ class Parser {
   std::string_view input_;
   std::vector<Token> tokens_;
   size_t index_ = 0;
+  static constexpr int kMaxNesting = 1000;
+  int nesting_ = 0;
   // The context named by syntax errors that have none of their own.
   std::string_view enclosing_context_;
 };

@@ -454,6 +454,35 @@ TEST(ParserTest, NumberLiteralForms) {
   EXPECT_TRUE(std::isnan(nan->As<NumberLiteral>()->value));
 }
 
+TEST(ParserTest, RejectsTooDeepNesting) {
+  const std::string kMessage =
+      "expression is nested too deeply: at most 1000 levels of operators, parentheses, calls "
+      "and modifiers are allowed";
+  std::string parens = std::string(5000, '(') + "1" + std::string(5000, ')');
+  Result<ExprPtr> nested = ParseExpr(parens);
+  ASSERT_FALSE(nested.ok());
+  EXPECT_EQ(nested.error().message(), kMessage);
+  std::string chain = "x";
+  for (int i = 0; i < 5000; ++i) {
+    chain += " + x";
+  }
+  Result<ExprPtr> long_chain = ParseExpr(chain);
+  ASSERT_FALSE(long_chain.ok());
+  EXPECT_EQ(long_chain.error().message(), kMessage);
+  std::string subqueries = "x";
+  for (int i = 0; i < 5000; ++i) {
+    subqueries += "[5m:]";
+  }
+  Result<ExprPtr> deep_subqueries = ParseExpr(subqueries);
+  ASSERT_FALSE(deep_subqueries.ok());
+  EXPECT_EQ(deep_subqueries.error().message(), kMessage);
+  std::string ok_chain = "x";
+  for (int i = 0; i < 200; ++i) {
+    ok_chain += " or x";
+  }
+  EXPECT_TRUE(ParseExpr(ok_chain).ok());
+}
+
 TEST(FunctionsTableTest, LooksUpSignatures) {
   const FunctionSignature* rate = LookupFunction("rate");
   ASSERT_NE(rate, nullptr);
