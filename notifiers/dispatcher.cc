@@ -439,6 +439,11 @@ void Dispatcher::CompleteAttempt(const Attempt& attempt,
   });
   if (!busy) {
     FinishFlush(group);
+    // Removed now rather than at the next Tick, so an alert arriving meanwhile starts a new
+    // group with its own group_wait.
+    if (group.alerts.empty()) {
+      groups_.erase(it);
+    }
   }
 }
 

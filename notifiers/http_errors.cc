@@ -9,6 +9,8 @@ namespace {
 // Peers' error bodies can be whole HTML pages; a prefix is enough to tell what went wrong.
 constexpr size_t kMaxBodyInMessage = 256;
 
+constexpr size_t kMinSecretPathLength = 8;
+
 void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
   if (from.empty()) {
     return;
@@ -37,10 +39,11 @@ std::string ScrubSecret(std::string message, std::string_view secret) {
     return message;
   }
   ReplaceAll(message, secret, RedactUrl(secret));
-  // The path and query of a webhook URL carry its token; a peer may echo only those.
+  // The path and query of a webhook URL carry its token, and a peer may echo only those. A short
+  // path such as "/hook" is no token, and replacing it would mangle ordinary words.
   size_t scheme = secret.find("://");
   size_t path = secret.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
-  if (path != std::string_view::npos && secret.size() - path > 1) {
+  if (path != std::string_view::npos && secret.size() - path - 1 > kMinSecretPathLength) {
     ReplaceAll(message, secret.substr(path + 1), "<redacted>");
   }
   return message;

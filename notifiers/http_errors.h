@@ -22,8 +22,9 @@ std::optional<NotifyError> ClassifyHttpResult(const Result<HttpResponse>& result
                                               std::string_view peer,
                                               std::string_view url);
 
-// Returns `message` with every occurrence of `secret`, and of its part after the host, replaced
-// by "<redacted>". An empty `secret` leaves `message` unchanged.
+// Returns `message` with every occurrence of `secret` replaced by RedactUrl(secret), and of its
+// part after the host by "<redacted>" when that part is longer than 8 characters. An empty
+// `secret` leaves `message` unchanged.
 std::string ScrubSecret(std::string message, std::string_view secret);
 
 // Parses a Retry-After header given in seconds ("120"); the HTTP-date form and anything else

@@ -1,0 +1,484 @@
+#include "notifiers/dispatcher.h"
+
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "notifiers/fakes.h"
+#include "notifiers/time_util.h"
+
+namespace alertd {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+using testing::FakeStateStore;
+using testing::NotifierLog;
+using testing::RecordingNotifier;
+
+const TimePoint kStart = testing::Utc(2026, 12, 4, 15, 0, 0);
+
+NotifyError Retryable(std::string message) {
+  return NotifyError{.retryable = true,
+                     .reason = FailureReason::kServer,
+                     .message = std::move(message),
+                     .retry_after = std::nullopt};
+}
+
+NotifyError Permanent(std::string message) {
+  return NotifyError{.retryable = false,
+                     .reason = FailureReason::kClient,
+                     .message = std::move(message),
+                     .retry_after = std::nullopt};
+}
+
+// A dispatcher with one receiver "team" and a synchronous executor, over a shared store.
+class DispatcherTest : public ::testing::Test {
+ protected:
+  DispatcherTest() : clock_(kStart) {
+    route_.receiver = "team";
+    route_.group_by = {"alertname"};
+    route_.group_wait = seconds(30);
+    route_.group_interval = minutes(5);
+    route_.repeat_interval = hours(4);
+  }
+
+  // Creates the dispatcher with integrations that record into `logs` (one per entry; the
+  // bool is send_resolved).
+  void Create(std::vector<bool> send_resolved = {true}) {
+    dispatcher_.reset();
+    logs_.clear();
+    std::map<std::string, std::vector<std::unique_ptr<Notifier>>> receivers;
+    for (bool resolved : send_resolved) {
+      logs_.push_back(std::make_shared<NotifierLog>());
+      receivers["team"].push_back(
+          std::make_unique<RecordingNotifier>("webhook", resolved, logs_.back()));
+    }
+    DispatcherOptions options;
+    options.external_url = "http://alertd.example:9095/";
+    options.executor = [](std::function<void()> job) {
+      job();
+    };
+    dispatcher_ = std::make_unique<Dispatcher>(
+        route_, std::move(receivers), &store_, &clock_, std::move(options));
+  }
+
+  NotifyAlert Firing(std::string instance, std::string alertname = "HighLatency") {
+    NotifyAlert alert;
+    alert.labels = Labels{{"alertname", std::move(alertname)}, {"instance", std::move(instance)}};
+    alert.starts_at = clock_.Now();
+    return alert;
+  }
+
+  NotifyAlert Resolved(NotifyAlert alert) {
+    alert.ends_at = clock_.Now();
+    return alert;
+  }
+
+  // Advances the clock by `step` and ticks, `count` times.
+  void AdvanceAndTick(Duration step, int count = 1) {
+    for (int i = 0; i < count; ++i) {
+      clock_.Advance(step);
+      dispatcher_->Tick();
+    }
+  }
+
+  const IntegrationCounters& Counter(size_t index = 0) {
+    counters_ = dispatcher_->Counters();
+    return counters_.at(index);
+  }
+
+  config::Route route_;
+  FakeClock clock_;
+  FakeStateStore store_;
+  std::vector<std::shared_ptr<NotifierLog>> logs_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::vector<IntegrationCounters> counters_;
+};
+
+TEST_F(DispatcherTest, FirstNotificationWaitsForGroupWait) {
+  Create();
+  dispatcher_->Put({Firing("a")});
+  dispatcher_->Tick();
+  AdvanceAndTick(seconds(29));
+  EXPECT_EQ(logs_[0]->calls(), 0u);
+  AdvanceAndTick(seconds(1));
+  ASSERT_EQ(logs_[0]->calls(), 1u);
+  Notification n = logs_[0]->last();
+  EXPECT_EQ(n.receiver, "team");
+  EXPECT_EQ(n.status, "firing");
+  EXPECT_EQ(n.group_key, "{}:{alertname=\"HighLatency\"}");
+  EXPECT_EQ(n.group_labels, (Labels{{"alertname", "HighLatency"}}));
+  EXPECT_EQ(n.external_url, "http://alertd.example:9095");
+  ASSERT_EQ(n.alerts.size(), 1u);
+  EXPECT_EQ(n.alerts[0].labels.Get("instance"), "a");
+  EXPECT_EQ(Counter().notifications_sent, 1u);
+}
+
+TEST_F(DispatcherTest, AlertsArrivingWithinGroupWaitShareOneNotification) {
+  Create();
+  dispatcher_->Put({Firing("b")});
+  AdvanceAndTick(seconds(10));
+  dispatcher_->Put({Firing("a")});
+  AdvanceAndTick(seconds(20));
+  ASSERT_EQ(logs_[0]->calls(), 1u);
+  Notification n = logs_[0]->last();
+  ASSERT_EQ(n.alerts.size(), 2u);
+  // Alertmanager orders alerts by instance when they have one.
+  EXPECT_EQ(n.alerts[0].labels.Get("instance"), "a");
+  EXPECT_EQ(n.alerts[1].labels.Get("instance"), "b");
+}
+
+TEST_F(DispatcherTest, NewAlertWaitsForGroupInterval) {
+  Create();
+  dispatcher_->Put({Firing("a")});
+  AdvanceAndTick(seconds(30));
+  ASSERT_EQ(logs_[0]->calls(), 1u);
+  AdvanceAndTick(seconds(10));
+  dispatcher_->Put({Firing("b")});
+  AdvanceAndTick(minutes(1), 4);  // 4m10s after the first flush
+  EXPECT_EQ(logs_[0]->calls(), 1u);
+  AdvanceAndTick(seconds(50));  // exactly group_interval after the first flush
+  ASSERT_EQ(logs_[0]->calls(), 2u);
+  EXPECT_EQ(logs_[0]->last().alerts.size(), 2u);
+}
+
+TEST_F(DispatcherTest, SeparateGroupsPerGroupByValue) {
+  Create();
+  dispatcher_->Put({Firing("a", "HighLatency"), Firing("a", "Down")});
+  AdvanceAndTick(seconds(30));
+  EXPECT_EQ(logs_[0]->calls(), 2u);
+  EXPECT_EQ(dispatcher_->group_count(), 2u);
+}
+
+TEST_F(DispatcherTest, GroupByEllipsisGroupsByAllLabels) {
+  route_.group_by = {"..."};
+  Create();
+  dispatcher_->Put({Firing("a"), Firing("b")});
+  AdvanceAndTick(seconds(30));
+  ASSERT_EQ(logs_[0]->calls(), 2u);
+  EXPECT_EQ(dispatcher_->group_count(), 2u);
+  EXPECT_EQ(logs_[0]->last().group_labels.size(), 2u);
+}
+
+TEST_F(DispatcherTest, EmptyGroupByPutsAllAlertsInOneGroup) {
+  route_.group_by = {};
+  Create();
+  dispatcher_->Put({Firing("a", "HighLatency"), Firing("b", "Down")});
+  AdvanceAndTick(seconds(30));
+  ASSERT_EQ(logs_[0]->calls(), 1u);
+  EXPECT_EQ(logs_[0]->last().group_key, "{}:{}");
+  EXPECT_EQ(logs_[0]->last().alerts.size(), 2u);
+}
+
+TEST_F(DispatcherTest, UnchangedGroupRepeatsOnlyAfterRepeatInterval) {
+  route_.group_interval = minutes(1);
+  route_.repeat_interval = minutes(5);
+  Create();
+  dispatcher_->Put({Firing("a")});
+  AdvanceAndTick(seconds(30));
+  ASSERT_EQ(logs_[0]->calls(), 1u);
+  // At 5 minutes the last notification is exactly repeat_interval old, not older.
+  AdvanceAndTick(minutes(1), 5);
+  EXPECT_EQ(logs_[0]->calls(), 1u);
+  AdvanceAndTick(minutes(1));
+  EXPECT_EQ(logs_[0]->calls(), 2u);
+}
+
+TEST_F(DispatcherTest, UpdatedAlertWithSameLabelsIsNotNews) {
+  Create();
+  dispatcher_->Put({Firing("a")});
+  AdvanceAndTick(seconds(30));
+  NotifyAlert update = Firing("a");
+  update.annotations = Labels{{"summary", "changed"}};
+  dispatcher_->Put({update});
+  AdvanceAndTick(minutes(5));
+  EXPECT_EQ(logs_[0]->calls(), 1u);
+  EXPECT_EQ(dispatcher_->alert_count(), 1u);
+}
+
+TEST_F(DispatcherTest, ResolvedIsSentOnceWithSendResolved) {
+  Create({true});
+  NotifyAlert alert = Firing("a");
+  dispatcher_->Put({alert});
+  AdvanceAndTick(seconds(30));
+  AdvanceAndTick(minutes(1));
+  dispatcher_->Put({Resolved(alert)});
+  AdvanceAndTick(minutes(4));
+  ASSERT_EQ(logs_[0]->calls(), 2u);
+  Notification n = logs_[0]->last();
+  EXPECT_EQ(n.status, "resolved");
+  ASSERT_EQ(n.alerts.size(), 1u);
+  EXPECT_TRUE(n.alerts[0].resolved());
+  EXPECT_EQ(dispatcher_->alert_count(), 0u);
+  AdvanceAndTick(minutes(5), 3);
+  EXPECT_EQ(logs_[0]->calls(), 2u);
+  EXPECT_EQ(dispatcher_->group_count(), 0u);
+}
+
+TEST_F(DispatcherTest, ResolvedIsNotSentWithoutSendResolved) {
+  Create({false});
+  NotifyAlert alert = Firing("a");
+  dispatcher_->Put({alert});
+  AdvanceAndTick(seconds(30));
+  dispatcher_->Put({Resolved(alert)});
+  AdvanceAndTick(minutes(5));
+  EXPECT_EQ(logs_[0]->calls(), 1u);
+  EXPECT_EQ(dispatcher_->alert_count(), 0u);
+  auto entry = store_.GetNotification("team/webhook/0", "{}:{alertname=\"HighLatency\"}");
+  ASSERT_TRUE(entry.ok());
+  ASSERT_TRUE(entry->has_value());
+  EXPECT_TRUE((*entry)->firing.empty());
+  EXPECT_EQ((*entry)->resolved, std::vector<uint64_t>{alert.labels.Hash()});
+  // The same alert firing again is news once more.
+  dispatcher_->Put({Firing("a")});
+  AdvanceAndTick(seconds(30));
+  EXPECT_EQ(logs_[0]->calls(), 2u);
+}
+
+TEST_F(DispatcherTest, ResolvedAlertsAreLeftOutWithoutSendResolved) {
+  Create({false});
+  NotifyAlert a = Firing("a");
+  dispatcher_->Put({a, Firing("b")});
+  AdvanceAndTick(seconds(30));
+  dispatcher_->Put({Resolved(a), Firing("c")});
+  AdvanceAndTick(minutes(5));
+  ASSERT_EQ(logs_[0]->calls(), 2u);
+  Notification n = logs_[0]->last();
+  ASSERT_EQ(n.alerts.size(), 2u);
+  EXPECT_EQ(n.alerts[0].labels.Get("instance"), "b");
+  EXPECT_EQ(n.alerts[1].labels.Get("instance"), "c");
+}
+
+TEST_F(DispatcherTest, AlertThatFiredAndResolvedBetweenFlushesIsNotSent) {
+  Create({true});
+  NotifyAlert alert = Firing("a");
+  dispatcher_->Put({alert});
+  AdvanceAndTick(seconds(10));
+  dispatcher_->Put({Resolved(alert)});
+  AdvanceAndTick(seconds(20));
+  EXPECT_EQ(logs_[0]->calls(), 0u);
+  EXPECT_EQ(dispatcher_->alert_count(), 0u);
+}
+
+TEST_F(DispatcherTest, AlertWithFutureEndFiresUntilThen) {
+  Create({true});
+  NotifyAlert alert = Firing("a");
+  alert.ends_at = clock_.Now() + minutes(3);
+  dispatcher_->Put({alert});
+  AdvanceAndTick(seconds(30));
+  ASSERT_EQ(logs_[0]->calls(), 1u);
+  EXPECT_EQ(logs_[0]->last().status, "firing");
+  EXPECT_EQ(logs_[0]->last().alerts[0].ends_at, TimePoint{});
+  AdvanceAndTick(minutes(5));
+  ASSERT_EQ(logs_[0]->calls(), 2u);
+  EXPECT_EQ(logs_[0]->last().status, "resolved");
+  EXPECT_EQ(logs_[0]->last().alerts[0].ends_at, alert.ends_at);
+}
+
+TEST_F(DispatcherTest, OldAlertSkipsGroupWait) {
+  Create();
+  NotifyAlert alert = Firing("a");
+  alert.starts_at = clock_.Now() - minutes(10);
+  dispatcher_->Put({alert});
+  dispatcher_->Tick();
+  EXPECT_EQ(logs_[0]->calls(), 1u);
+}
+
+TEST_F(DispatcherTest, RestartDoesNotResendBeforeRepeatInterval) {
+  Create();
+  NotifyAlert alert = Firing("a");
+  dispatcher_->Put({alert});
+  AdvanceAndTick(seconds(30));
+  ASSERT_EQ(logs_[0]->calls(), 1u);
+
+  AdvanceAndTick(minutes(10));
+  Create();  // a new dispatcher over the same notification log
+  dispatcher_->Put({alert});
+  dispatcher_->Tick();
+  // 46 flushes later the notification is exactly repeat_interval (4h) old, not older.
+  AdvanceAndTick(minutes(5), 46);
+  EXPECT_EQ(logs_[0]->calls(), 0u);
+  AdvanceAndTick(minutes(5));
+  EXPECT_EQ(logs_[0]->calls(), 1u);
+}
+
+TEST_F(DispatcherTest, RestartSendsWhatWasNotSentBefore) {
+  Create();
+  dispatcher_->Put({Firing("a")});
+  AdvanceAndTick(seconds(30));
+  Create();
+  dispatcher_->Put({Firing("a"), Firing("b")});
+  AdvanceAndTick(seconds(30));
+  ASSERT_EQ(logs_[0]->calls(), 1u);
+  EXPECT_EQ(logs_[0]->last().alerts.size(), 2u);
+}
+
+TEST_F(DispatcherTest, FailedSendIsRetriedThenDelivered) {
+  Create();
+  logs_[0]->FailNext(Retryable("HTTP 500"));
+  logs_[0]->FailNext(Retryable("HTTP 502"));
+  dispatcher_->Put({Firing("a")});
+  AdvanceAndTick(seconds(30));
+  EXPECT_EQ(logs_[0]->calls(), 1u);
+  AdvanceAndTick(seconds(1));  // first backoff: 1s
+  EXPECT_EQ(logs_[0]->calls(), 2u);
+  AdvanceAndTick(seconds(1));  // second backoff: 2s
+  EXPECT_EQ(logs_[0]->calls(), 2u);
+  AdvanceAndTick(seconds(1));
+  EXPECT_EQ(logs_[0]->calls(), 3u);
+  const IntegrationCounters& counters = Counter();
+  EXPECT_EQ(counters.notifications_sent, 1u);
+  EXPECT_EQ(counters.notifications_failed, 0u);
+  EXPECT_EQ(counters.requests, 3u);
+  EXPECT_EQ(counters.requests_failed, 2u);
+  // Delivered once: nothing more until repeat_interval.
+  AdvanceAndTick(minutes(5));
+  EXPECT_EQ(logs_[0]->calls(), 3u);
+}
+
+TEST_F(DispatcherTest, RetryWaitsForRetryAfter) {
+  Create();
+  NotifyError limited = Retryable("HTTP 429");
+  limited.reason = FailureReason::kRateLimited;
+  limited.retry_after = seconds(5);
+  logs_[0]->FailNext(limited);
+  dispatcher_->Put({Firing("a")});
+  AdvanceAndTick(seconds(30));
+  AdvanceAndTick(seconds(1), 4);
+  EXPECT_EQ(logs_[0]->calls(), 1u);
+  AdvanceAndTick(seconds(1));
+  EXPECT_EQ(logs_[0]->calls(), 2u);
+  EXPECT_EQ(Counter().notifications_sent, 1u);
+}
+
+TEST_F(DispatcherTest, NonRetryableErrorGivesUpUntilNextFlush) {
+  Create();
+  logs_[0]->FailNext(Permanent("HTTP 400"));
+  dispatcher_->Put({Firing("a")});
+  AdvanceAndTick(seconds(30));
+  AdvanceAndTick(seconds(10), 6);
+  EXPECT_EQ(logs_[0]->calls(), 1u);
+  EXPECT_EQ(Counter().notifications_failed, 1u);
+  EXPECT_EQ(Counter().failed_by_reason.at("client"), 1u);
+  // Nothing was logged as sent, so the next flush tries again.
+  AdvanceAndTick(minutes(5) - seconds(60));
+  ASSERT_EQ(logs_[0]->calls(), 2u);
+  EXPECT_EQ(Counter().notifications_sent, 1u);
+}
+
+TEST_F(DispatcherTest, RetriesStopAtTheNextGroupInterval) {
+  route_.group_interval = minutes(1);
+  Create();
+  for (int i = 0; i < 100; ++i) {
+    logs_[0]->FailNext(Retryable("HTTP 503"));
+  }
+  dispatcher_->Put({Firing("a")});
+  AdvanceAndTick(seconds(30));
+  AdvanceAndTick(seconds(1), 59);
+  // Attempts at 0s, then after backoffs of 1, 2, 4, 8, 16 and 32 seconds: 1+2+4+8+16 = 31s, the
+  // next at 63s is past the deadline.
+  EXPECT_EQ(logs_[0]->calls(), 6u);
+  EXPECT_EQ(Counter().notifications_failed, 0u);
+  AdvanceAndTick(seconds(1));
+  EXPECT_EQ(Counter().notifications_failed, 1u);
+  EXPECT_EQ(Counter().failed_by_reason.at("timeout"), 1u);
+  // The same tick starts the next flush, whose first attempt runs at once.
+  EXPECT_EQ(logs_[0]->calls(), 7u);
+}
+
+TEST_F(DispatcherTest, FailingIntegrationDoesNotRepeatTheOther) {
+  Create({true, true});
+  logs_[1]->FailNext(Permanent("HTTP 404"));
+  dispatcher_->Put({Firing("a")});
+  AdvanceAndTick(seconds(30));
+  EXPECT_EQ(logs_[0]->calls(), 1u);
+  EXPECT_EQ(logs_[1]->calls(), 1u);
+  AdvanceAndTick(minutes(5));
+  EXPECT_EQ(logs_[0]->calls(), 1u);
+  EXPECT_EQ(logs_[1]->calls(), 2u);
+  EXPECT_EQ(Counter(1).notifications_sent, 1u);
+}
+
+TEST_F(DispatcherTest, ResolvedAlertStaysUntilEveryIntegrationHasIt) {
+  Create({true, true});
+  NotifyAlert alert = Firing("a");
+  dispatcher_->Put({alert});
+  AdvanceAndTick(seconds(30));
+  dispatcher_->Put({Resolved(alert)});
+  logs_[1]->FailNext(Permanent("HTTP 404"));
+  AdvanceAndTick(minutes(5));
+  EXPECT_EQ(logs_[0]->calls(), 2u);
+  EXPECT_EQ(logs_[1]->calls(), 2u);
+  EXPECT_EQ(dispatcher_->alert_count(), 1u);
+  AdvanceAndTick(minutes(5));
+  EXPECT_EQ(logs_[0]->calls(), 2u);
+  ASSERT_EQ(logs_[1]->calls(), 3u);
+  EXPECT_EQ(logs_[1]->last().status, "resolved");
+  EXPECT_EQ(dispatcher_->alert_count(), 0u);
+}
+
+TEST_F(DispatcherTest, ResolvedIsNotSentToAnIntegrationThatNeverGotTheFiring) {
+  Create({true, true});
+  logs_[1]->FailNext(Permanent("HTTP 404"));
+  NotifyAlert alert = Firing("a");
+  dispatcher_->Put({alert});
+  AdvanceAndTick(seconds(30));
+  dispatcher_->Put({Resolved(alert)});
+  AdvanceAndTick(minutes(5));
+  EXPECT_EQ(logs_[0]->calls(), 2u);
+  EXPECT_EQ(logs_[1]->calls(), 1u);
+  EXPECT_EQ(dispatcher_->alert_count(), 0u);
+}
+
+TEST_F(DispatcherTest, CountersNameEachIntegration) {
+  Create({true, false});
+  std::vector<IntegrationCounters> counters = dispatcher_->Counters();
+  ASSERT_EQ(counters.size(), 2u);
+  EXPECT_EQ(counters[0].receiver, "team");
+  EXPECT_EQ(counters[0].integration, "webhook");
+  EXPECT_EQ(counters[0].index, 0);
+  EXPECT_EQ(counters[1].index, 1);
+}
+
+TEST_F(DispatcherTest, LogKeyNamesReceiverIntegrationAndIndex) {
+  Create({true, true});
+  dispatcher_->Put({Firing("a")});
+  AdvanceAndTick(seconds(30));
+  const std::string key = "{}:{alertname=\"HighLatency\"}";
+  auto first = store_.GetNotification("team/webhook/0", key);
+  auto second = store_.GetNotification("team/webhook/1", key);
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE(first->has_value());
+  ASSERT_TRUE(second->has_value());
+  EXPECT_EQ((*first)->sent_at, clock_.Now());
+  EXPECT_EQ((*first)->firing, std::vector<uint64_t>{Firing("a").labels.Hash()});
+}
+
+TEST(DispatcherWorkerTest, OwnedWorkerSendsWithoutBlockingTick) {
+  config::Route route;
+  route.receiver = "team";
+  route.group_wait = Duration(0);
+  FakeClock clock(kStart);
+  FakeStateStore store;
+  auto log = std::make_shared<NotifierLog>();
+  std::map<std::string, std::vector<std::unique_ptr<Notifier>>> receivers;
+  receivers["team"].push_back(std::make_unique<RecordingNotifier>("slack", true, log));
+  Dispatcher dispatcher(route, std::move(receivers), &store, &clock);
+  NotifyAlert alert;
+  alert.labels = Labels{{"alertname", "A"}};
+  alert.starts_at = kStart;
+  dispatcher.Put({alert});
+  dispatcher.Tick();
+  for (int i = 0; i < 500 && dispatcher.Counters()[0].notifications_sent == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(dispatcher.Counters()[0].notifications_sent, 1u);
+  EXPECT_EQ(log->calls(), 1u);
+}
+
+}  // namespace
+}  // namespace alertd
