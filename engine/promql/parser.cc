@@ -41,7 +41,9 @@ const auto kLabelNameLexeme = x3::raw[x3::lexeme[(x3::ascii::alpha | x3::char_('
                                                  *(x3::ascii::alnum | x3::char_('_'))]];
 // The characters Prometheus's scanNumber accepts: hex integers, or decimal digits with an
 // optional fraction and exponent. Whether a number or a duration follows is decided after.
-const auto kHexLexeme = x3::no_case[x3::lit("0x")] >> *x3::ascii::xdigit;
+const auto kHexLexeme = x3::no_case[x3::lit("0x")] >> *x3::ascii::xdigit >>
+                        -('.' >> *x3::ascii::xdigit) >>
+                        -(x3::ascii::char_("eE") >> -x3::ascii::char_("+-") >> *x3::ascii::digit);
 const auto kDecimalLexeme = *x3::ascii::digit >> -('.' >> *x3::ascii::digit) >>
                             -(x3::ascii::char_("eE") >> -x3::ascii::char_("+-") >>
                               *x3::ascii::digit);
@@ -157,7 +159,8 @@ std::string Describe(const Token& t) {
     default:
       break;
   }
-  if (IsKeywordTok(t.type)) {
+  // start and end are "preprocessors" in Prometheus, printed like a plain value.
+  if (IsKeywordTok(t.type) && t.type != Tok::kStart && t.type != Tok::kEnd) {
     return "<" + std::string(t.text) + ">";
   }
   if (IsOperatorTok(t.type)) {
@@ -438,9 +441,12 @@ class Lexer {
       return LexNumberOrDuration();
     }
     if (IsAlpha(c) || c == ':') {
-      if (bracket_open_ && c == ':') {
+      // NOTE: Prometheus 2.42's lexer takes any letter inside brackets for the subquery
+      // colon, so it accepts `x[5m s]` as `x[5m:]`. This lexer does the same so that both
+      // accept the same queries and report the same errors.
+      if (bracket_open_) {
         if (got_colon_) {
-          return Fail("unexpected colon ':'");
+          return Fail("unexpected colon " + GoQuoteChar(c));
         }
         got_colon_ = true;
         return Emit(Tok::kColon);
@@ -454,7 +460,7 @@ class Lexer {
 
   std::string QuoteNext() {
     if (AtEnd()) {
-      return "'\\x00'";
+      return "'\xef\xbf\xbd'";  // Go prints its end-of-input rune as U+FFFD
     }
     unsigned char c = static_cast<unsigned char>(Peek());
     if (c >= 0x80) {
@@ -917,10 +923,12 @@ std::optional<double> ParseNumber(std::string_view text) {
   errno = 0;
   char* end = nullptr;
   if (lower.size() > 2 && lower[0] == '0' && lower[1] == 'x') {
+    // Go's ParseFloat only takes hex with a 'p' exponent, which never lexes as a number.
     unsigned long long v = std::strtoull(s.c_str() + 2, &end, 16);
     if (errno == 0 && *end == '\0' && v <= static_cast<unsigned long long>(INT64_MAX)) {
       return static_cast<double>(v);
     }
+    return std::nullopt;
   } else if (s.size() > 1 && s[0] == '0' && s.find_first_not_of("01234567") == std::string::npos) {
     unsigned long long v = std::strtoull(s.c_str(), &end, 8);
     if (errno == 0 && v <= static_cast<unsigned long long>(INT64_MAX)) {
@@ -1447,7 +1455,8 @@ class Parser {
           Unexpected("", "");
         }
         const Token& comma = Next();
-        if (Peek().type == Tok::kRightParen) {
+        // Prometheus's error recovery blames the comma when no argument follows it.
+        if (!CanStartExpression(Peek().type)) {
           FailAt(comma.pos, "trailing commas not allowed in function call args");
         }
       }
