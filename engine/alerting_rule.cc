@@ -26,6 +26,17 @@ TemplateExpander VerbatimTemplateExpander() {
   };
 }
 
+TemplateExpander PrometheusTemplateExpander(Labels external_labels,
+                                            std::string external_url,
+                                            TemplateOptions options) {
+  return [external_labels = std::move(external_labels),
+          external_url = std::move(external_url),
+          options = std::move(options)](
+             std::string_view name, std::string_view text, const Labels& labels, double value) {
+    return ExpandAlertTemplate(name, text, labels, external_labels, external_url, value, options);
+  };
+}
+
 std::string AlertStateChange::LogMessage() const {
   return "Alert state changed alert=" + LogValue(labels.Get(kAlertNameLabel)) +
          " from=" + AlertStateName(from) + " to=" + AlertStateName(to) +

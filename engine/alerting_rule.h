@@ -19,6 +19,7 @@
 #include "common/result.h"
 #include "engine/promql/value.h"
 #include "engine/rule_health.h"
+#include "rules/template.h"
 #include "storage/state_store.h"
 
 namespace alertd {
@@ -45,6 +46,13 @@ using TemplateExpander = std::function<Result<std::string>(
 
 // Returns an expander that returns the text unchanged.
 TemplateExpander VerbatimTemplateExpander();
+
+// Returns an expander that runs Prometheus templates through ExpandAlertTemplate, with
+// $externalLabels and $externalURL set from the arguments. A template's `query` call fails
+// unless `options.query` is set.
+TemplateExpander PrometheusTemplateExpander(Labels external_labels,
+                                            std::string external_url,
+                                            TemplateOptions options = {});
 
 struct AlertingRuleSpec {
   std::string name;       // the alert name, set as label "alertname"

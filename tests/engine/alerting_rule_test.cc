@@ -299,6 +299,25 @@ TEST(AlertingRuleTest, VerbatimExpanderKeepsTemplateText) {
   EXPECT_EQ(rule.ActiveAlerts()[0].annotations.Get("summary"), "{{ $labels.instance }}");
 }
 
+TEST(AlertingRuleTest, PrometheusExpanderRunsTemplates) {
+  AlertingRuleSpec spec = Spec();
+  spec.labels = {{"severity", "{{ if eq $labels.job \"node\" }}page{{ end }}"}};
+  spec.annotations = {
+      {"summary", "{{ $labels.instance }} is {{ $value }} in {{ $externalLabels.dc }}"},
+      {"broken", "{{ .Labels.instance"}};
+  AlertingRule rule(spec, PrometheusTemplateExpander(Labels{{"dc", "eu1"}}, "http://alertd:9095"));
+  ASSERT_TRUE(rule.Eval({Sample(kUpA, 2.5)}, kT0).status.ok());
+  std::vector<Alert> alerts = rule.ActiveAlerts();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].labels.Get("severity"), "page");
+  EXPECT_EQ(alerts[0].annotations.Get("summary"), "a is 2.5 in eu1");
+  std::string broken(alerts[0].annotations.Get("broken"));
+  EXPECT_EQ(
+      broken.rfind("<error expanding template: error parsing template __alert_InstanceDown: ", 0),
+      0u)
+      << broken;
+}
+
 TEST(AlertingRuleTest, DuplicateLabelSetFailsWithoutChangingState) {
   AlertingRule rule(Spec(minutes(5)));
   ASSERT_TRUE(rule.Eval({Sample(kUpB, 0)}, kT0).status.ok());
