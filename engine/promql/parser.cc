@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <boost/spirit/home/x3.hpp>
+#include <re2/re2.h>
 
 #include "common/duration.h"
 #include "common/labels.h"
@@ -786,6 +787,60 @@ std::string UnquoteString(std::string_view token) {
   return out;
 }
 
+// Describes why `value` is not a valid regular expression in the words of Go's regexp/syntax,
+// which Prometheus reports: "error parsing regexp: missing closing ): `^(?:()$`". The
+// fragment is taken from RE2, whose error codes and fragments follow Go's parser.
+std::string RegexErrorMessage(const std::string& value, const std::string& fallback) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  RE2 re("^(?:" + value + ")$", options);
+  const char* cause = nullptr;
+  switch (re.error_code()) {
+    case RE2::ErrorBadEscape:
+      cause = "invalid escape sequence";
+      break;
+    case RE2::ErrorBadCharClass:
+      cause = "invalid character class";
+      break;
+    case RE2::ErrorBadCharRange:
+      cause = "invalid character class range";
+      break;
+    case RE2::ErrorMissingBracket:
+      cause = "missing closing ]";
+      break;
+    case RE2::ErrorMissingParen:
+      cause = "missing closing )";
+      break;
+    case RE2::ErrorUnexpectedParen:
+      cause = "unexpected )";
+      break;
+    case RE2::ErrorTrailingBackslash:
+      cause = "trailing backslash at end of expression";
+      break;
+    case RE2::ErrorRepeatArgument:
+      cause = "missing argument to repetition operator";
+      break;
+    case RE2::ErrorRepeatSize:
+      cause = "invalid repeat count";
+      break;
+    case RE2::ErrorRepeatOp:
+      cause = "invalid nested repetition operator";
+      break;
+    case RE2::ErrorBadPerlOp:
+      cause = "invalid or unsupported Perl syntax";
+      break;
+    case RE2::ErrorBadUTF8:
+      cause = "invalid UTF-8";
+      break;
+    case RE2::ErrorBadNamedCapture:
+      cause = "invalid named capture";
+      break;
+    default:
+      return fallback;
+  }
+  return std::string("error parsing regexp: ") + cause + ": `" + re.error_arg() + "`";
+}
+
 // ---------------------------------------------------------------------------------------
 // Parser
 
@@ -1427,10 +1482,10 @@ class Parser {
         Unexpected("label matching", "string");
       }
       const Token& value = Next();
-      Result<LabelMatcher> m =
-          LabelMatcher::Create(type, std::string(name.text), UnquoteString(value.text));
+      std::string text = UnquoteString(value.text);
+      Result<LabelMatcher> m = LabelMatcher::Create(type, std::string(name.text), text);
       if (!m.ok()) {
-        FailAt(name.pos, m.error().message());
+        FailAt(name.pos, RegexErrorMessage(text, m.error().message()));
       }
       out.push_back(std::move(m).value());
       if (Peek().type == Tok::kComma) {

@@ -142,8 +142,7 @@ struct InvalidCase {
   int column;
 };
 
-// Messages and positions are those of Prometheus 2.42 (promtool check rules), except the
-// regular expression syntax errors, which come from RE2.
+// Messages and positions are those of Prometheus 2.42 (promtool check rules).
 const InvalidCase kInvalidCases[] = {
     {"foo{a=}", "unexpected \"}\" in label matching, expected string", 1, 7},
     {"foo{a}", "unexpected \"}\" in label matching, expected label matching operator", 1, 6},
@@ -307,7 +306,21 @@ const InvalidCase kInvalidCases[] = {
      "expected type range vector in call to function \"rate\", got instant vector",
      2,
      8},
-    {"x{a=~\"(\"}", "invalid regular expression \"(\": missing ): (?s:()", 1, 3},
+    {"x{a=~\"(\"}", "error parsing regexp: missing closing ): `^(?:()$`", 1, 3},
+    {"x{a=~\")\"}", "error parsing regexp: unexpected ): `^(?:))$`", 1, 3},
+    {"x{a=~\"[a\"}", "error parsing regexp: missing closing ]: `[a)$`", 1, 3},
+    {"x{a=~\"*\"}", "error parsing regexp: missing argument to repetition operator: `*`", 1, 3},
+    {"x{a=~\"a**\"}", "error parsing regexp: invalid nested repetition operator: `**`", 1, 3},
+    {"x{a=~\"\\\\q\"}", "error parsing regexp: invalid escape sequence: `\\q`", 1, 3},
+    {"x{a=~\"[z-a]\"}", "error parsing regexp: invalid character class range: `z-a`", 1, 3},
+    {"x{a=~\"\\\\\"}", "error parsing regexp: missing closing ): `^(?:\\)$`", 1, 3},
+    {"x{a=~\"(?<n>a)\"}", "error parsing regexp: invalid or unsupported Perl syntax: `(?<`", 1, 3},
+    {"x{a=~\"a{1001}\"}", "error parsing regexp: invalid repeat count: `{1001}`", 1, 3},
+    {"x{a=~\"[[:foo:]]\"}", "error parsing regexp: invalid character class range: `[:foo:]`", 1, 3},
+    {"x{a=~\"(?P<>a)\"}", "error parsing regexp: invalid named capture: `(?P<>`", 1, 3},
+    {"x{a!~\"(?i\"}", "error parsing regexp: missing closing ): `^(?:(?i)$`", 1, 3},
+    {"x{a=~\"\\\\8\"}", "error parsing regexp: invalid escape sequence: `\\8`", 1, 3},
+    {"x{a=~\"a{2,1}\"}", "error parsing regexp: invalid repeat count: `{2,1}`", 1, 3},
 };
 
 class ParseInvalidTest : public testing::TestWithParam<InvalidCase> {};
