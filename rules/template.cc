@@ -1,5 +1,6 @@
 #include "rules/template.h"
 
+#include <string_view>
 #include <utility>
 
 #include "rules/template_internal.h"
@@ -16,14 +17,20 @@ Error ToError(const ParseError& e) {
   return Error::Invalid(e.message, e.line, e.column);
 }
 
-Result<std::string> Run(const Common& common,
+// Runs `tree` with `options`, an unset missing_key taking `default_missing_key`.
+Result<std::string> Run(MissingKey default_missing_key,
+                        const Common& common,
                         const template_internal::Tree& tree,
                         const nlohmann::json& data,
                         const std::map<std::string, nlohmann::json>& variables,
                         const TemplateOptions& options) {
+  TemplateOptions effective = options;
+  if (!effective.missing_key.has_value()) {
+    effective.missing_key = default_missing_key;
+  }
   std::string out;
   try {
-    template_internal::ExecuteTree(common, tree, data, variables, options, &out);
+    template_internal::ExecuteTree(common, tree, data, variables, effective, &out);
   } catch (const ExecError& e) {
     return Error::Invalid(e.message);
   } catch (const std::exception& e) {
@@ -47,6 +54,19 @@ const std::vector<std::string>& AlertVariables() {
   return kVariables;
 }
 
+// The definitions Prometheus 2.42 (rules/alerting.go) puts before every alert template.
+constexpr std::string_view kAlertPrefix =
+    "{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}"
+    "{{$externalURL := .ExternalURL}}{{$value := .Value}}";
+
+ParseOptions AlertParseOptions() {
+  ParseOptions options;
+  options.dialect = TemplateDialect::kPrometheus;
+  options.predeclared = AlertVariables();
+  options.message_column_offset = kAlertPrefix.size();
+  return options;
+}
+
 }  // namespace
 
 Template::Template(std::shared_ptr<const Common> common) : common_(std::move(common)) {}
@@ -58,6 +78,7 @@ Result<Template> Template::Parse(std::string_view name,
   common->dialect = options.dialect;
   common->main = std::string(name);
   common->predeclared = options.predeclared;
+  common->message_column_offset = options.message_column_offset;
   try {
     template_internal::ParseInto(
         name, text, options.dialect, options.predeclared, false, &common->trees);
@@ -84,7 +105,7 @@ Result<std::string> Template::Execute(const nlohmann::json& data,
   if (it == common_->trees.end()) {
     return Error::Internal("template " + common_->main + " has no top-level tree");
   }
-  return Run(*common_, *it->second, data, variables, options);
+  return Run(MissingKey::kNoValue, *common_, *it->second, data, variables, options);
 }
 
 const std::string& Template::name() const {
@@ -122,7 +143,7 @@ Result<std::string> TemplateSet::Execute(std::string_view template_name,
     return Error::NotFound("template: no template \"" + std::string(template_name) +
                            "\" associated with template \"\"");
   }
-  return Run(*common_, *it->second, data, {}, options);
+  return Run(MissingKey::kZero, *common_, *it->second, data, {}, options);
 }
 
 Result<std::string> TemplateSet::ExecuteText(std::string_view text,
@@ -135,7 +156,7 @@ Result<std::string> TemplateSet::ExecuteText(std::string_view text,
   } catch (const ParseError& e) {
     return ToError(e);
   }
-  return Run(scratch, *scratch.trees.at(""), data, {}, options);
+  return Run(MissingKey::kZero, scratch, *scratch.trees.at(""), data, {}, options);
 }
 
 Result<std::string> ExpandAlertTemplate(std::string_view name,
@@ -145,10 +166,7 @@ Result<std::string> ExpandAlertTemplate(std::string_view name,
                                         const std::string& external_url,
                                         double value,
                                         const TemplateOptions& options) {
-  ParseOptions parse_options;
-  parse_options.dialect = TemplateDialect::kPrometheus;
-  parse_options.predeclared = AlertVariables();
-  Result<Template> tmpl = Template::Parse(name, text, parse_options);
+  Result<Template> tmpl = Template::Parse(name, text, AlertParseOptions());
   if (!tmpl.ok()) {
     return tmpl.error().WithContext("error parsing template " + std::string(name));
   }
@@ -165,7 +183,9 @@ Result<std::string> ExpandAlertTemplate(std::string_view name,
       {"$value", value},
   };
   TemplateOptions run_options = options;
-  run_options.missing_key = MissingKey::kZero;
+  if (!run_options.missing_key.has_value()) {
+    run_options.missing_key = MissingKey::kZero;
+  }
   if (run_options.external_url.empty()) {
     run_options.external_url = external_url;
   }
@@ -177,10 +197,7 @@ Result<std::string> ExpandAlertTemplate(std::string_view name,
 }
 
 Status CheckAlertTemplate(std::string_view text, std::string_view name) {
-  ParseOptions parse_options;
-  parse_options.dialect = TemplateDialect::kPrometheus;
-  parse_options.predeclared = AlertVariables();
-  Result<Template> tmpl = Template::Parse(name, text, parse_options);
+  Result<Template> tmpl = Template::Parse(name, text, AlertParseOptions());
   if (!tmpl.ok()) {
     return tmpl.error();
   }

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,8 +52,9 @@ struct TemplateOptions {
   TemplateQueryFunc query;
   // Returned by `externalURL`; `pathPrefix` returns its path.
   std::string external_url;
-  // Missing map keys: defaults to kNoValue, Go's default.
-  MissingKey missing_key = MissingKey::kNoValue;
+  // Missing map keys. Unset: Go's default (kNoValue) for Template, and kZero for TemplateSet
+  // and ExpandAlertTemplate, because Alertmanager and Prometheus set missingkey=zero.
+  std::optional<MissingKey> missing_key;
   // Maximum nesting of {{ template }} calls, as Go's maxExecDepth (100000 there).
   int max_depth = 10000;
 };
@@ -62,6 +64,9 @@ struct ParseOptions {
   // Variables (with the leading '$') the top-level text may use without declaring them.
   // Execute must then be given a value for each.
   std::vector<std::string> predeclared;
+  // Added to line-1 columns in execution error messages, for text that upstream executes
+  // behind a prefix (Prometheus puts its alert variable definitions before the text).
+  size_t message_column_offset = 0;
 };
 
 // One parsed template with the {{ define }}d templates of its text.
@@ -124,7 +129,8 @@ class TemplateSet {
 // {Labels, ExternalLabels, ExternalURL, Value}, and missingkey=zero. `name` is the Go template
 // name, "__alert_" + the alert name in Prometheus. The caller decides what to do with an
 // error; Prometheus puts "<error expanding template: " + message + ">" in the annotation.
-// Error positions are relative to `text` (Prometheus counts its variable prefix on line 1).
+// Error::line() and column() are relative to `text`, while execution error messages count
+// Prometheus's variable prefix on line 1 as Prometheus does.
 Result<std::string> ExpandAlertTemplate(std::string_view name,
                                         std::string_view text,
                                         const Labels& labels,

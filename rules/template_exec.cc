@@ -1,5 +1,6 @@
 // Go text/template execution (text/template/exec.go of Go 1.19) over JSON values: the same
 // evaluation order, variable scoping, argument checks and error wording.
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -131,6 +132,9 @@ class State {
     int line = 1;
     for (size_t i = 0; i < pos; ++i) {
       line += text[i] == '\n' ? 1 : 0;
+    }
+    if (line == 1) {
+      column += common_.message_column_offset;
     }
     throw ExecError{"template: " + tree_->parse_name + ":" + std::to_string(line) + ":" +
                     std::to_string(column) + ": executing \"" + tree_->name + "\" at <" +
@@ -323,7 +327,7 @@ class State {
       case ArgType::kChain:
         return EvalChain(dot, first, &cmd.args, final);
       case ArgType::kIdentifier:
-        return EvalFunction(dot, first, cmd, &cmd.args, final);
+        return EvalFunction(dot, first, &cmd, &cmd.args, final);
       case ArgType::kPipe:
         NotAFunction(cmd.args, final);
         return EvalPipeline(dot, first.pipe.get());
@@ -402,21 +406,25 @@ class State {
                        size_t first,
                        const std::vector<Arg>* args,
                        const std::optional<Value>& final) {
-    (void)dot;  // kept for method calls, which JSON values do not have
     for (size_t i = first; i + 1 < idents.size(); ++i) {
-      receiver = EvalField(idents[i], node, nullptr, std::nullopt, receiver);
+      receiver = EvalField(dot, idents[i], node, nullptr, std::nullopt, receiver);
     }
-    return EvalField(idents.back(), node, args, final, receiver);
+    return EvalField(dot, idents.back(), node, args, final, receiver);
   }
 
-  Value EvalField(const std::string& name,
+  Value EvalField(const Value& dot,
+                  const std::string& name,
                   const Arg& node,
                   const std::vector<Arg>* args,
                   const std::optional<Value>& final,
                   const Value& receiver) {
-    (void)node;
     if (!receiver.IsValid()) {
       return Value::Invalid();
+    }
+    // As in Go, a method of the receiver wins over a map key of the same name.
+    if (const FuncSpec* method = FindMethod(common_.dialect, receiver, name)) {
+      return EvalCall(
+          dot, *method, name, [this, &node] { At(node); }, args, final, &receiver);
     }
     bool has_args = (args != nullptr && args->size() > 1) || final.has_value();
     if (receiver.kind == Value::Kind::kJson && receiver.json.is_object()) {
@@ -438,33 +446,40 @@ class State {
     Errorf("can't evaluate field " + name + " in type " + GoTypeName(receiver));
   }
 
+  // Calls the function `ident`; `cmd` is the command it heads, or null for a function used as
+  // an argument, which Go's errors then name by itself.
   Value EvalFunction(const Value& dot,
                      const Arg& ident,
-                     const Command& cmd,
+                     const Command* cmd,
                      const std::vector<Arg>* args,
                      const std::optional<Value>& final) {
     At(ident);
     const std::string& name = ident.idents[0];
     if (name == "and" || name == "or") {
-      return EvalAndOr(dot, name, cmd, args, final);
+      return EvalAndOr(dot, name, args, final);
     }
     const auto& functions = Functions(common_.dialect);
     auto it = functions.find(name);
     if (it == functions.end()) {
       Errorf("\"" + name + "\" is not a defined function");
     }
-    return EvalCall(dot, it->second, name, cmd, args, final);
+    auto at_node = [this, &ident, cmd] {
+      if (cmd != nullptr) {
+        At(*cmd);
+      } else {
+        At(ident);
+      }
+    };
+    return EvalCall(dot, it->second, name, at_node, args, final, nullptr);
   }
 
   Value EvalAndOr(const Value& dot,
                   const std::string& name,
-                  const Command& cmd,
                   const std::vector<Arg>* args,
                   const std::optional<Value>& final) {
     size_t n = args == nullptr ? 0 : args->size() - 1;
     size_t num_in = n + (final.has_value() ? 1 : 0);
     if (num_in < 1) {
-      At(cmd);
       Errorf("wrong number of args for " + name + ": want at least 1 got " + std::to_string(n));
     }
     Value v;
@@ -481,12 +496,15 @@ class State {
     return v;
   }
 
+  // Calls a function or, with `receiver`, a method. `at_node` points errors from the call
+  // at the node Go blames: the command for functions, the field for methods.
   Value EvalCall(const Value& dot,
                  const FuncSpec& spec,
                  const std::string& name,
-                 const Command& cmd,
+                 const std::function<void()>& at_node,
                  const std::vector<Arg>* args,
-                 const std::optional<Value>& final) {
+                 const std::optional<Value>& final,
+                 const Value* receiver) {
     size_t n = args == nullptr ? 0 : args->size() - 1;
     size_t num_in = n + (final.has_value() ? 1 : 0);
     size_t num_params = spec.params.size();
@@ -518,11 +536,14 @@ class State {
       }
       argv.push_back(ValidateType(*final, type));
     }
+    if (receiver != nullptr) {
+      argv.insert(argv.begin(), *receiver);
+    }
     CallContext context{&options_};
     try {
       return spec.fn(context, argv);
     } catch (const FuncError& e) {
-      At(cmd);
+      at_node();
       Errorf("error calling " + name + ": " + e.message);
     }
   }
@@ -593,13 +614,8 @@ class State {
         return ValidateType(EvalVariable(dot, n, nullptr, std::nullopt), type);
       case ArgType::kPipe:
         return ValidateType(EvalPipeline(dot, n.pipe.get()), type);
-      case ArgType::kIdentifier: {
-        Command cmd;
-        cmd.pos = n.pos;
-        cmd.args.push_back(n);
-        Value v = EvalFunction(dot, n, cmd, nullptr, std::nullopt);
-        return ValidateType(v, type);
-      }
+      case ArgType::kIdentifier:
+        return ValidateType(EvalFunction(dot, n, nullptr, nullptr, std::nullopt), type);
       case ArgType::kChain:
         return ValidateType(EvalChain(dot, n, nullptr, std::nullopt), type);
       default:

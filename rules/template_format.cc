@@ -199,52 +199,6 @@ std::string EncodeRune(int64_t cp) {
   return out;
 }
 
-int64_t FloorDiv(int64_t a, int64_t b) {
-  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
-}
-
-// Go's Time.String() of a UTC time: "2006-01-02 15:04:05.999999999 +0000 UTC".
-std::string FormatTime(int64_t unix_nanos) {
-  int64_t secs = FloorDiv(unix_nanos, 1000000000);
-  int64_t nanos = unix_nanos - secs * 1000000000;
-  int64_t days = FloorDiv(secs, 86400);
-  int64_t rem = secs - days * 86400;
-  // Howard Hinnant's civil_from_days.
-  int64_t z = days + 719468;
-  int64_t era = FloorDiv(z, 146097);
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = yoe + era * 400;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) {
-    ++y;
-  }
-  char buf[128];
-  std::snprintf(buf,
-                sizeof(buf),
-                "%04lld-%02lld-%02lld %02lld:%02lld:%02lld",
-                static_cast<long long>(y),
-                static_cast<long long>(m),
-                static_cast<long long>(d),
-                static_cast<long long>(rem / 3600),
-                static_cast<long long>(rem / 60 % 60),
-                static_cast<long long>(rem % 60));
-  std::string out = buf;
-  if (nanos != 0) {
-    char frac[16];
-    std::snprintf(frac, sizeof(frac), ".%09lld", static_cast<long long>(nanos));
-    std::string f = frac;
-    while (f.back() == '0') {
-      f.pop_back();
-    }
-    out += f;
-  }
-  return out + " +0000 UTC";
-}
-
 struct Spec {
   bool minus = false;
   bool plus = false;
@@ -428,6 +382,12 @@ std::string FormatJson(const Value& v, const Spec& spec) {
     }
     return BadVerb(v, verb);
   }
+  if (j.is_number_unsigned() && j.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX) &&
+      (verb == 'v' || verb == 'd')) {
+    // Only a uint64 exceeds int64; it prints in decimal like any integer.
+    std::string digits = std::to_string(j.get<uint64_t>());
+    return Pad(spec.plus ? "+" + digits : digits, spec, true);
+  }
   if (j.is_number_integer() || j.is_number_unsigned()) {
     int64_t i = j.is_number_unsigned() ? static_cast<int64_t>(j.get<uint64_t>()) : j.get<int64_t>();
     switch (verb) {
@@ -529,9 +489,9 @@ std::string FormatValue(const Value& v, const Spec& spec) {
     case Value::Kind::kTime:
       if (spec.verb == 'v' || spec.verb == 's' || spec.verb == 'q' || spec.verb == 'x' ||
           spec.verb == 'X') {
-        return FormatString(FormatTime(v.unix_nanos), spec);
+        return FormatString(GoTimeString(v), spec);
       }
-      return "%!" + std::string(1, spec.verb) + "(*time.Time=" + FormatTime(v.unix_nanos) + ")";
+      return "%!" + std::string(1, spec.verb) + "(*time.Time=" + GoTimeString(v) + ")";
     case Value::Kind::kJson:
       return FormatJson(v, spec);
   }

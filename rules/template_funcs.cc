@@ -970,7 +970,149 @@ void AddAlertmanagerFunctions(FunctionMap* m) {
   });
 }
 
+// ---- Alertmanager data methods ----
+
+bool IsArrayOf(const nlohmann::json& j, std::initializer_list<const char*> keys) {
+  if (!j.is_array()) {
+    return false;
+  }
+  for (const auto& e : j) {
+    if (!e.is_object()) {
+      return false;
+    }
+    for (const char* key : keys) {
+      if (!e.contains(key)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// KV.SortedPairs: "alertname" first, the other names in order.
+nlohmann::json SortedPairs(const nlohmann::json& kv) {
+  nlohmann::json pairs = nlohmann::json::array();
+  auto alertname = kv.find("alertname");
+  if (alertname != kv.end()) {
+    pairs.push_back({{"Name", "alertname"}, {"Value", *alertname}});
+  }
+  for (const auto& [name, value] : kv.items()) {
+    if (name != "alertname") {
+      pairs.push_back({{"Name", name}, {"Value", value}});
+    }
+  }
+  return pairs;
+}
+
+nlohmann::json PairField(const nlohmann::json& pairs, const char* field) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : pairs) {
+    out.push_back(p.at(field));
+  }
+  return out;
+}
+
+nlohmann::json AlertsWithStatus(const nlohmann::json& alerts, const std::string& status) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& a : alerts) {
+    if (a.at("Status") == status) {
+      out.push_back(a);
+    }
+  }
+  return out;
+}
+
+const FunctionMap& KvMethods() {
+  static const FunctionMap kMethods = [] {
+    FunctionMap m;
+    m["SortedPairs"] =
+        Spec({}, false, [](auto&, auto& a) { return Value::Json(SortedPairs(a[0].json)); });
+    m["Names"] = Spec({}, false, [](auto&, auto& a) {
+      return Value::Json(PairField(SortedPairs(a[0].json), "Name"));
+    });
+    m["Values"] = Spec({}, false, [](auto&, auto& a) {
+      return Value::Json(PairField(SortedPairs(a[0].json), "Value"));
+    });
+    m["Remove"] = Spec({P::kStringSlice}, false, [](auto&, auto& a) {
+      nlohmann::json out = a[0].json;
+      if (!a[1].IsNil()) {
+        for (const auto& key : a[1].json) {
+          out.erase(key.template get<std::string>());
+        }
+      }
+      return Value::Json(std::move(out));
+    });
+    return m;
+  }();
+  return kMethods;
+}
+
+const FunctionMap& PairsMethods() {
+  static const FunctionMap kMethods = [] {
+    FunctionMap m;
+    m["Names"] =
+        Spec({}, false, [](auto&, auto& a) { return Value::Json(PairField(a[0].json, "Name")); });
+    m["Values"] =
+        Spec({}, false, [](auto&, auto& a) { return Value::Json(PairField(a[0].json, "Value")); });
+    return m;
+  }();
+  return kMethods;
+}
+
+const FunctionMap& AlertsMethods() {
+  static const FunctionMap kMethods = [] {
+    FunctionMap m;
+    m["Firing"] = Spec({}, false, [](auto&, auto& a) {
+      return Value::Json(AlertsWithStatus(a[0].json, "firing"));
+    });
+    m["Resolved"] = Spec({}, false, [](auto&, auto& a) {
+      return Value::Json(AlertsWithStatus(a[0].json, "resolved"));
+    });
+    return m;
+  }();
+  return kMethods;
+}
+
+const FuncSpec* Lookup(const FunctionMap& methods, std::string_view name) {
+  auto it = methods.find(name);
+  return it == methods.end() ? nullptr : &it->second;
+}
+
 }  // namespace
+
+const FuncSpec* FindMethod(TemplateDialect dialect, const Value& receiver, std::string_view name) {
+  if (receiver.kind == Value::Kind::kTime) {
+    return Lookup(TimeMethods(), name);
+  }
+  if (receiver.kind != Value::Kind::kJson) {
+    return nullptr;
+  }
+  const nlohmann::json& j = receiver.json;
+  if (j.is_string()) {
+    int64_t nanos = 0;
+    int offset = 0;
+    const FuncSpec* method = Lookup(TimeMethods(), name);
+    if (method != nullptr && ParseRfc3339(j.get_ref<const std::string&>(), &nanos, &offset)) {
+      return method;
+    }
+    return nullptr;
+  }
+  if (dialect != TemplateDialect::kAlertmanager) {
+    return nullptr;
+  }
+  if (j.is_object() && IsStringMap(j)) {
+    return Lookup(KvMethods(), name);
+  }
+  if (IsArrayOf(j, {"Name", "Value"})) {
+    if (const FuncSpec* method = Lookup(PairsMethods(), name)) {
+      return method;
+    }
+  }
+  if (IsArrayOf(j, {"Status"})) {
+    return Lookup(AlertsMethods(), name);
+  }
+  return nullptr;
+}
 
 const FunctionMap& Functions(TemplateDialect dialect) {
   static const FunctionMap kPrometheus = [] {

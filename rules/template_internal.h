@@ -135,6 +135,7 @@ struct Common {
   std::map<std::string, std::shared_ptr<const Tree>, std::less<>> trees;
   std::string main;  // name of the top-level template, empty for a TemplateSet
   std::vector<std::string> predeclared;
+  size_t message_column_offset = 0;  // see ParseOptions
 };
 
 // Parses `text` named `name` into `trees` (the top-level tree under `name` plus each define).
@@ -167,12 +168,15 @@ struct Value {
   Kind kind = Kind::kInvalid;
   nlohmann::json json;
   int64_t unix_nanos = 0;  // kTime
+  int offset_seconds = 0;  // kTime: the zone offset east of UTC that it prints in
 
   static Value Invalid() { return Value{}; }
 
-  static Value Json(nlohmann::json j) { return Value{Kind::kJson, std::move(j), 0}; }
+  static Value Json(nlohmann::json j) { return Value{Kind::kJson, std::move(j), 0, 0}; }
 
-  static Value Time(int64_t nanos) { return Value{Kind::kTime, nullptr, nanos}; }
+  static Value Time(int64_t nanos, int offset = 0) {
+    return Value{Kind::kTime, nullptr, nanos, offset};
+  }
 
   bool IsValid() const { return kind != Kind::kInvalid; }
 
@@ -202,6 +206,18 @@ std::string GoSprintln(const std::vector<Value>& args);
 
 // Go's %.<prec>g, %.<prec>e, %.<prec>f with Go's exponent form (e+06).
 std::string GoFormatFloat(double v, char verb, int prec);
+
+// ---- Time ----------------------------------------------------------------------------------
+
+// Go's Time.Format with its reference layout ("2006-01-02 15:04:05.999999999 -0700 MST").
+// A zero offset prints as UTC; another offset has no zone name, so MST prints it as -0700.
+std::string FormatGoTime(int64_t unix_nanos, int offset_seconds, std::string_view layout);
+
+// Go's Time.String.
+std::string GoTimeString(const Value& time);
+
+// Parses an RFC 3339 timestamp as time.Parse(time.RFC3339Nano, s) does.
+bool ParseRfc3339(std::string_view s, int64_t* unix_nanos, int* offset_seconds);
 
 // ---- Execution ----------------------------------------------------------------------------
 
@@ -239,6 +255,16 @@ struct FuncSpec {
 // The function map of a dialect, without Go's builtins that the evaluator handles itself
 // (and, or, call).
 const std::map<std::string, FuncSpec, std::less<>>& Functions(TemplateDialect dialect);
+
+// The method `name` of `receiver`, or null. Methods take the receiver as their first
+// argument. Time values (and RFC 3339 strings) have time.Time's methods; in the Alertmanager
+// dialect, string maps have KV's methods (SortedPairs, Names, Values, Remove), arrays of
+// {Name, Value} have Pairs' (Names, Values) and arrays of alerts have Alerts' (Firing,
+// Resolved).
+const FuncSpec* FindMethod(TemplateDialect dialect, const Value& receiver, std::string_view name);
+
+// time.Time's methods that templates call.
+const std::map<std::string, FuncSpec, std::less<>>& TimeMethods();
 
 // Whether `name` is defined for templates of `dialect`, builtins included.
 bool HasFunction(TemplateDialect dialect, std::string_view name);

@@ -102,6 +102,7 @@ TEST(TemplateSyntax, FieldsAndVariables) {
       {"{{ .Missing.deeper }}", data, "<no value>"},
       {"{{ .Null }}", data, "<no value>"},
       {"{{ .List }}", data, "[1 2 3]"},
+      {"{{ .Big }}", json{{"Big", std::numeric_limits<uint64_t>::max()}}, "18446744073709551615"},
       {"{{ .Labels }}", data, "map[instance:host:9100 job:node]"},
       {"{{ $x := .Labels }}{{ $x.job }}", data, "node"},
       {"{{ $x := 1 }}{{ $x = 2 }}{{ $x }}", data, "2"},
@@ -280,6 +281,9 @@ TEST(TemplatePrometheusFunctions, MatchUpstreamExpectations) {
        nullptr,
        "2015-06-23 13:19:44.128 +0000 UTC"},
       {"{{ 1435065584.128 | toTime }}", nullptr, "2015-06-23 13:19:44.128 +0000 UTC"},
+      {"{{ (1435065584.128 | toTime).Format \"2006\" }}", nullptr, "2015"},
+      {"{{ (\"1435065584.128\" | toTime).Format \"2006\" }}", nullptr, "2015"},
+      {"{{ (1435065584 | toTime).Unix }}", nullptr, "1435065584"},
       {"{{ \"aa bb CC\" | title }}", nullptr, "Aa Bb CC"},
       {"{{ \"aa bb CC\" | toUpper }}", nullptr, "AA BB CC"},
       {"{{ \"aA bB CC\" | toLower }}", nullptr, "aa bb cc"},
@@ -532,7 +536,17 @@ TEST(TemplateAlert, ErrorsNameTheTemplate) {
       ExpandAlertTemplate("__alert_Test", "{{ humanize \"x\" }}", {}, {}, "", 1);
   ASSERT_FALSE(exec.ok());
   EXPECT_EQ(exec.error().message(),
-            "error executing template __alert_Test: template: __alert_Test:1:3: executing "
+            "error executing template __alert_Test: template: __alert_Test:1:115: executing "
+            "\"__alert_Test\" at <humanize \"x\">: error calling humanize: strconv.ParseFloat: "
+            "parsing \"x\": invalid syntax");
+}
+
+TEST(TemplateAlert, LaterLinesKeepTheirColumns) {
+  Result<std::string> exec =
+      ExpandAlertTemplate("__alert_Test", "x\n{{ humanize \"x\" }}", {}, {}, "", 1);
+  ASSERT_FALSE(exec.ok());
+  EXPECT_EQ(exec.error().message(),
+            "error executing template __alert_Test: template: __alert_Test:2:3: executing "
             "\"__alert_Test\" at <humanize \"x\">: error calling humanize: strconv.ParseFloat: "
             "parsing \"x\": invalid syntax");
 }
@@ -609,18 +623,18 @@ TEST(TemplateAlertmanagerFunctions, MatchUpstreamBehaviour) {
       {"{{ match \"^pa\" .Labels.severity }}", "true"},
       {"{{ reReplaceAll \"e\" \"E\" .Labels.severity }}", "pagE"},
       {"{{ \"<i>\" | safeHtml }}", "<i>"},
-      {"{{ .Labels.missing }}", "<no value>"},
+      {"[{{ .Labels.missing }}]", "[]"},
   };
   for (const Case& c : cases) {
     Result<std::string> got = set.ExecuteText(c.text, data);
     ASSERT_TRUE(got.ok()) << c.text << ": " << got.error().message();
     EXPECT_EQ(*got, c.want) << c.text;
   }
-  TemplateOptions zero;
-  zero.missing_key = MissingKey::kZero;
-  Result<std::string> got = set.ExecuteText("[{{ .Labels.missing }}]", data, zero);
+  TemplateOptions go_default;
+  go_default.missing_key = MissingKey::kNoValue;
+  Result<std::string> got = set.ExecuteText("{{ .Labels.missing }}", data, go_default);
   ASSERT_TRUE(got.ok());
-  EXPECT_EQ(*got, "[]");
+  EXPECT_EQ(*got, "<no value>");
 }
 
 TEST(TemplateAlertmanagerFunctions, PrometheusOnlyFunctionsUndefined) {
@@ -628,6 +642,81 @@ TEST(TemplateAlertmanagerFunctions, PrometheusOnlyFunctionsUndefined) {
   Result<std::string> got = set.ExecuteText("{{ humanize 1 }}", nullptr);
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.error().message(), "template: :1: function \"humanize\" not defined");
+}
+
+TEST(TemplateTime, FormatUsesGoLayout) {
+  struct Case {
+    std::string text;
+    std::string want;
+  };
+
+  // 2015-06-23 13:19:44.128 UTC was a Tuesday, day 174 of the year.
+  std::vector<Case> cases = {
+      {"{{ .T.Format \"2006-01-02T15:04:05Z07:00\" }}", "2015-06-23T13:19:44Z"},
+      {"{{ .T.Format \"Mon Jan _2 3:04:05.000 PM MST 2006\" }}",
+       "Tue Jun 23 1:19:44.128 PM UTC 2015"},
+      {"{{ .T.Format \"Monday, January 2 06 002 .999 -0700 -07:00\" }}",
+       "Tuesday, June 23 15 174 .128 +0000 +00:00"},
+      {"{{ .Z.Format \"15:04 -0700 Z07:00 MST\" }}", "15:19 +0200 +02:00 +0200"},
+      {"{{ .Z.UTC.Format \"15:04 MST\" }}", "13:19 UTC"},
+      {"{{ .Z }}", "2015-06-23T15:19:44.128+02:00"},
+      {"{{ .Z.String }}", "2015-06-23 15:19:44.128 +0200 +0200"},
+      {"{{ .T.Year }} {{ .T.Month }} {{ .T.Day }} {{ .T.Weekday }} {{ .T.YearDay }}",
+       "2015 June 23 Tuesday 174"},
+      {"{{ .T.UnixMilli }}", "1435065584128"},
+  };
+  json data = {{"T", "2015-06-23T13:19:44.128Z"}, {"Z", "2015-06-23T15:19:44.128+02:00"}};
+  for (const Case& c : cases) {
+    Result<std::string> got = Expand(c.text, data);
+    ASSERT_TRUE(got.ok()) << c.text << ": " << got.error().message();
+    EXPECT_EQ(*got, c.want) << c.text;
+  }
+}
+
+TEST(TemplateTime, MethodErrorsNameTheField) {
+  ExpectErrors({
+      {"{{ .T.Format }}",
+       json{{"T", "2015-06-23T13:19:44Z"}},
+       "template: test:1:5: executing \"test\" at <.T.Format>: wrong number of args for Format: "
+       "want 1 got 0"},
+      {"{{ .T.Format \"x\" }}",
+       json{{"T", "not a time"}},
+       "template: test:1:5: executing \"test\" at <.T.Format>: can't evaluate field Format in "
+       "type string"},
+  });
+}
+
+// Methods of Alertmanager 0.25's template data types (KV, Pairs, Alerts) on JSON data.
+TEST(TemplateAlertmanagerFunctions, DataMethods) {
+  TemplateSet set;
+  json data = {
+      {"CommonLabels", {{"severity", "page"}, {"alertname", "Down"}, {"job", "node"}}},
+      {"Alerts",
+       {{{"Status", "firing"}, {"Labels", {{"instance", "a"}}}},
+        {{"Status", "resolved"}, {"Labels", {{"instance", "b"}}}},
+        {{"Status", "firing"}, {"Labels", {{"instance", "c"}}}}}},
+  };
+
+  struct Case {
+    std::string text;
+    std::string want;
+  };
+
+  std::vector<Case> cases = {
+      {"{{ range .CommonLabels.SortedPairs }}{{ .Name }}={{ .Value }} {{ end }}",
+       "alertname=Down job=node severity=page "},
+      {"{{ .CommonLabels.Names }}", "[alertname job severity]"},
+      {"{{ join \",\" .CommonLabels.Values }}", "Down,node,page"},
+      {"{{ .CommonLabels.SortedPairs.Names }}", "[alertname job severity]"},
+      {"{{ (.CommonLabels.Remove (stringSlice \"job\" \"alertname\")).Names }}", "[severity]"},
+      {"{{ len .Alerts.Firing }} {{ len .Alerts.Resolved }}", "2 1"},
+      {"{{ range .Alerts.Firing }}{{ .Labels.instance }}{{ end }}", "ac"},
+  };
+  for (const Case& c : cases) {
+    Result<std::string> got = set.ExecuteText(c.text, data);
+    ASSERT_TRUE(got.ok()) << c.text << ": " << got.error().message();
+    EXPECT_EQ(*got, c.want) << c.text;
+  }
 }
 
 TEST(TemplateExecute, RecursionIsBounded) {
