@@ -156,6 +156,51 @@ struct PrintVisitor {
   }
 };
 
+// Whether Go's unicode.IsPrint is false for a valid rune above ASCII. Covers the C1
+// controls, the non-ASCII spaces, the common format characters and the noncharacters.
+// NOTE: unassigned and private-use code points count as printable here, unlike in Go.
+bool IsNonPrintableRune(uint32_t r) {
+  return (r >= 0x80 && r <= 0xa0) || r == 0xad || r == 0x1680 || (r >= 0x2000 && r <= 0x200f) ||
+         (r >= 0x2028 && r <= 0x202f) || (r >= 0x205f && r <= 0x206f) || r == 0x3000 ||
+         r == 0xfeff || (r >= 0xfff9 && r <= 0xfffb) || (r & 0xfffe) == 0xfffe ||
+         (r >= 0xfdd0 && r <= 0xfdef) || (r >= 0xe0000 && r <= 0xe007f);
+}
+
+// Appends the UTF-8 sequence at value[i] as Go's strconv.Quote does: printable runes as they
+// are, other runes as \uXXXX or \UXXXXXXXX, and each byte of invalid UTF-8 as \xXX.
+// Returns the number of bytes consumed.
+size_t AppendNonAscii(std::string_view value, size_t i, std::string& out) {
+  unsigned char c = static_cast<unsigned char>(value[i]);
+  size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+  uint32_t rune = len == 4 ? c & 0x07 : len == 3 ? c & 0x0f : c & 0x1f;
+  bool valid = len > 0 && c <= 0xf4 && i + len <= value.size();
+  for (size_t k = 1; valid && k < len; ++k) {
+    unsigned char cont = static_cast<unsigned char>(value[i + k]);
+    valid = (cont & 0xc0) == 0x80;
+    rune = (rune << 6) | (cont & 0x3f);
+  }
+  // Overlong forms, surrogates and values above U+10FFFF are invalid UTF-8.
+  valid = valid && !(len == 3 && rune < 0x800) && !(len == 4 && rune < 0x10000) &&
+          !(rune >= 0xd800 && rune < 0xe000) && rune <= 0x10ffff;
+  char buf[16];
+  if (!valid) {
+    std::snprintf(buf, sizeof(buf), "\\x%02x", c);
+    out += buf;
+    return 1;
+  }
+  if (IsNonPrintableRune(rune)) {
+    if (rune < 0x10000) {
+      std::snprintf(buf, sizeof(buf), "\\u%04x", rune);
+    } else {
+      std::snprintf(buf, sizeof(buf), "\\U%08x", rune);
+    }
+    out += buf;
+  } else {
+    out.append(value.substr(i, len));
+  }
+  return len;
+}
+
 }  // namespace
 
 std::string Format(const Expr& expr) {
@@ -209,7 +254,14 @@ std::string FormatNumber(double value) {
 
 std::string QuoteString(std::string_view value) {
   std::string out = "\"";
-  for (unsigned char c : value) {
+  size_t i = 0;
+  while (i < value.size()) {
+    unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c >= 0x80) {
+      i += AppendNonAscii(value, i, out);
+      continue;
+    }
+    ++i;
     switch (c) {
       case '"':
         out += "\\\"";

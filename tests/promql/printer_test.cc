@@ -38,6 +38,11 @@ TEST(QuoteStringTest, EscapesLikeGoQuote) {
   EXPECT_EQ(QuoteString("tab\tnl\n"), "\"tab\\tnl\\n\"");
   EXPECT_EQ(QuoteString(std::string("\x01", 1)), "\"\\x01\"");
   EXPECT_EQ(QuoteString("\xc3\xa9"), "\"\xc3\xa9\"");
+  EXPECT_EQ(QuoteString("\xff"), "\"\\xff\"");
+  EXPECT_EQ(QuoteString("a\xc3"), "\"a\\xc3\"");
+  EXPECT_EQ(QuoteString("\xc2\xa0"), "\"\\u00a0\"");
+  EXPECT_EQ(QuoteString("\xf4\x8f\xbf\xbf"), "\"\\U0010ffff\"");
+  EXPECT_EQ(QuoteString("\xe2\x82\xac"), "\"\xe2\x82\xac\"");
 }
 
 std::string Reformat(std::string_view query) {
