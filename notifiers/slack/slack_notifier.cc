@@ -8,6 +8,7 @@
 
 #include "notifiers/http_errors.h"
 #include "notifiers/payload.h"
+#include "rules/template.h"
 
 namespace alertd {
 
@@ -51,6 +52,39 @@ std::string TruncateInRunes(const std::string& text, size_t max_runes) {
   return text.substr(0, cut) + "\u2026";
 }
 
+// Alertmanager 0.25's default.tmpl definitions that Slack templates use, so custom templates
+// can call {{ template "slack.default.title" . }} and the like.
+constexpr std::string_view kDefaultTemplates = R"tmpl(
+{{ define "__alertmanager" }}Alertmanager{{ end }}
+{{ define "__alertmanagerURL" }}{{ .ExternalURL }}/#/alerts?receiver={{ .Receiver | urlquery }}{{ end }}
+{{ define "__subject" }}[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .GroupLabels.SortedPairs.Values | join " " }} {{ if gt (len .CommonLabels) (len .GroupLabels) }}({{ with .CommonLabels.Remove .GroupLabels.Names }}{{ .Values | join " " }}{{ end }}){{ end }}{{ end }}
+{{ define "slack.default.title" }}{{ template "__subject" . }}{{ end }}
+{{ define "slack.default.username" }}{{ template "__alertmanager" . }}{{ end }}
+{{ define "slack.default.fallback" }}{{ template "slack.default.title" . }} | {{ template "slack.default.titlelink" . }}{{ end }}
+{{ define "slack.default.callbackid" }}{{ end }}
+{{ define "slack.default.pretext" }}{{ end }}
+{{ define "slack.default.titlelink" }}{{ template "__alertmanagerURL" . }}{{ end }}
+{{ define "slack.default.iconemoji" }}{{ end }}
+{{ define "slack.default.iconurl" }}{{ end }}
+{{ define "slack.default.text" }}{{ end }}
+{{ define "slack.default.footer" }}{{ end }}
+)tmpl";
+
+// Values in the order of Alertmanager's KV.SortedPairs: alertname first, then by name.
+std::vector<std::string> SortedValues(const Labels& labels) {
+  std::vector<std::string> values;
+  std::string_view alertname = labels.Get("alertname");
+  if (!alertname.empty()) {
+    values.emplace_back(alertname);
+  }
+  for (const auto& label : labels) {
+    if (label.name != "alertname") {
+      values.push_back(label.value);
+    }
+  }
+  return values;
+}
+
 std::string TitleLink(const Notification& notification) {
   return notification.external_url + "/#/alerts?receiver=" + QueryEscape(notification.receiver);
 }
@@ -69,21 +103,15 @@ std::string SlackDefaultTitle(const Notification& notification) {
     title += "RESOLVED";
   }
   title += "] ";
-  std::vector<std::string> group_values;
-  for (const auto& label : notification.group_labels) {
-    group_values.push_back(label.value);
-  }
   // The space after the group values is in Alertmanager's template even without the
   // parenthesised part, so titles of groups with no extra common labels end in a space.
-  title += JoinValues(group_values) + " ";
+  title += JoinValues(SortedValues(notification.group_labels)) + " ";
   if (notification.common_labels.size() > notification.group_labels.size()) {
-    std::vector<std::string> other_values;
-    for (const auto& label : notification.common_labels) {
-      if (!notification.group_labels.Has(label.name)) {
-        other_values.push_back(label.value);
-      }
+    LabelsBuilder others(notification.common_labels);
+    for (const auto& label : notification.group_labels) {
+      others.Del(label.name);
     }
-    title += "(" + JoinValues(other_values) + ")";
+    title += "(" + JoinValues(SortedValues(others.Build())) + ")";
   }
   return title;
 }
@@ -114,14 +142,62 @@ Result<std::unique_ptr<SlackNotifier>> SlackNotifier::Create(config::SlackConfig
         "Slack api_url is empty: set slack_configs[].api_url, api_url_file or "
         "global.slack_api_url.");
   }
-  // TODO: custom title and text are sent verbatim until rules/template.h can execute them.
-  return std::unique_ptr<SlackNotifier>(new SlackNotifier(std::move(config), std::move(client)));
+  auto templates = std::make_shared<TemplateSet>(TemplateDialect::kAlertmanager);
+  Status added = templates->AddFile("default.tmpl", kDefaultTemplates);
+  if (!added.ok()) {
+    return added.error().WithContext("parsing the built-in Slack templates failed");
+  }
+  ParseOptions parse_options;
+  parse_options.dialect = TemplateDialect::kAlertmanager;
+  for (const auto& [field, text] : {std::pair{"title", &config.title}, {"text", &config.text}}) {
+    if (text->empty()) {
+      continue;
+    }
+    auto parsed = Template::Parse(field, *text, parse_options);
+    if (!parsed.ok()) {
+      return Error::Invalid(
+          "Slack " + std::string(field) + " template is invalid: " + parsed.error().message(),
+          parsed.error().line(),
+          parsed.error().column());
+    }
+  }
+  return std::unique_ptr<SlackNotifier>(
+      new SlackNotifier(std::move(config), std::move(client), std::move(templates)));
+}
+
+Result<std::string> SlackNotifier::Expand(std::string_view field,
+                                          const std::string& text,
+                                          const Notification& notification) const {
+  TemplateOptions options;
+  options.external_url = notification.external_url;
+  // Alertmanager executes templates with missingkey=zero.
+  options.missing_key = MissingKey::kZero;
+  auto expanded = templates_->ExecuteText(text, TemplateData(notification), options);
+  if (!expanded.ok()) {
+    return expanded.error().WithContext("expanding the Slack " + std::string(field) +
+                                        " template failed");
+  }
+  return expanded;
 }
 
 Result<std::string> SlackNotifier::Render(const Notification& notification) const {
-  std::string title = config_.title.empty() ? SlackDefaultTitle(notification) : config_.title;
+  std::string title = SlackDefaultTitle(notification);
+  if (!config_.title.empty()) {
+    auto expanded = Expand("title", config_.title, notification);
+    if (!expanded.ok()) {
+      return expanded.error();
+    }
+    title = std::move(expanded).value();
+  }
   title = TruncateInRunes(title, kMaxTitleRunes);
-  std::string text = config_.text.empty() ? SlackDefaultText(notification) : config_.text;
+  std::string text = SlackDefaultText(notification);
+  if (!config_.text.empty()) {
+    auto expanded = Expand("text", config_.text, notification);
+    if (!expanded.ok()) {
+      return expanded.error();
+    }
+    text = std::move(expanded).value();
+  }
   std::string title_link = TitleLink(notification);
 
   nlohmann::ordered_json attachment = {
@@ -185,7 +261,7 @@ std::optional<NotifyError> SlackNotifier::Notify(const Notification& notificatio
     return NotifyError{
         .retryable = false,
         .reason = FailureReason::kClient,
-        .message = "rendering the Slack message failed: " + body.error().message(),
+        .message = ScrubSecret(body.error().message(), config_.api_url),
         .retry_after = std::nullopt,
     };
   }

@@ -17,6 +17,8 @@
 //                 *<summary annotation>* (resolved)  when resolved
 //                 <description annotation>          on the next line, when present
 //               An alert without a summary shows its label set ({alertname="X", ...}).
+// A non-empty title or text in the config is a Go template in Alertmanager's dialect over
+// Alertmanager's data (see TemplateData), which may call the slack.default.* templates.
 #pragma once
 
 #include <memory>
@@ -31,13 +33,17 @@
 
 namespace alertd {
 
+class TemplateSet;
+
 class SlackNotifier final : public Notifier {
  public:
-  // Fails when api_url is empty. `client` is shared with other notifiers.
+  // Fails when api_url is empty or a title or text template does not parse. `client` is shared
+  // with other notifiers.
   static Result<std::unique_ptr<SlackNotifier>> Create(config::SlackConfig config,
                                                        std::shared_ptr<HttpClient> client);
 
-  // Returns the JSON request body, as Go's encoder writes it (trailing newline included).
+  // Returns the JSON request body, as Go's encoder writes it (trailing newline included), or
+  // the error of a title or text template that failed to execute.
   Result<std::string> Render(const Notification& notification) const;
 
   // POSTs `body` to api_url.
@@ -55,11 +61,18 @@ class SlackNotifier final : public Notifier {
   std::optional<NotifyError> Notify(const Notification& notification) override;
 
  private:
-  SlackNotifier(config::SlackConfig config, std::shared_ptr<HttpClient> client)
-      : config_(std::move(config)), client_(std::move(client)) {}
+  SlackNotifier(config::SlackConfig config,
+                std::shared_ptr<HttpClient> client,
+                std::shared_ptr<const TemplateSet> templates)
+      : config_(std::move(config)), client_(std::move(client)), templates_(std::move(templates)) {}
+
+  Result<std::string> Expand(std::string_view field,
+                             const std::string& text,
+                             const Notification& notification) const;
 
   config::SlackConfig config_;
   std::shared_ptr<HttpClient> client_;
+  std::shared_ptr<const TemplateSet> templates_;
 };
 
 // Alertmanager's slack.default.title (the __subject template).

@@ -202,5 +202,63 @@ TEST(SlackNotifierTest, CreateRejectsEmptyApiUrl) {
             "global.slack_api_url.");
 }
 
+TEST(SlackNotifierTest, TitleValuesPutAlertnameFirst) {
+  NotifyAlert alert;
+  alert.labels = Labels{{"alertname", "Zeta"}, {"cluster", "c1"}, {"zone", "z1"}, {"az", "a1"}};
+  Notification n = MakeNotification(
+      "r", {alert}, Labels{{"alertname", "Zeta"}, {"cluster", "c1"}}, "http://am", "k");
+  EXPECT_EQ(SlackDefaultTitle(n), "[FIRING:1] Zeta c1 (a1 z1)");
+}
+
+TEST(SlackNotifierTest, CustomTemplatesSeeAlertmanagerData) {
+  config::SlackConfig config;
+  config.title = "{{ .CommonLabels.alertname }} on {{ .GroupLabels.service }} ({{ .Status }})";
+  config.text = "{{ range .Alerts }}{{ .Labels.instance }}={{ .Annotations.summary }};{{ end }}";
+  auto slack = MakeSlack(std::make_shared<testing::FakeHttpClient>(), config);
+  auto rendered = slack->Render(FiringNotification());
+  ASSERT_TRUE(rendered.ok()) << rendered.error().message();
+  nlohmann::json attachment = nlohmann::json::parse(*rendered)["attachments"][0];
+  EXPECT_EQ(attachment["title"], "HighLatency on api (firing)");
+  EXPECT_EQ(attachment["text"], "a:1=Latency high on a;b:1=Latency high on b;");
+  EXPECT_EQ(attachment["fallback"],
+            "HighLatency on api (firing) | http://am.example:9093/#/alerts?receiver=team");
+}
+
+TEST(SlackNotifierTest, CustomTemplateCanCallDefaultTitle) {
+  config::SlackConfig config;
+  config.title = "{{ template \"slack.default.title\" . }}!";
+  auto slack = MakeSlack(std::make_shared<testing::FakeHttpClient>(), config);
+  Notification n = FiringNotification();
+  auto rendered = slack->Render(n);
+  ASSERT_TRUE(rendered.ok()) << rendered.error().message();
+  EXPECT_EQ(nlohmann::json::parse(*rendered)["attachments"][0]["title"],
+            SlackDefaultTitle(n) + "!");
+}
+
+TEST(SlackNotifierTest, CreateRejectsUnparsableTemplate) {
+  config::SlackConfig config;
+  config.api_url = "https://127.0.0.1:9/services/x";
+  config.text = "{{ range .Alerts }}";
+  auto created = SlackNotifier::Create(config, std::make_shared<testing::FakeHttpClient>());
+  ASSERT_FALSE(created.ok());
+  EXPECT_TRUE(
+      created.error().message().starts_with("Slack text template is invalid: template: text:1:"))
+      << created.error().message();
+}
+
+TEST(SlackNotifierTest, TemplateExecutionErrorFailsNotify) {
+  config::SlackConfig config;
+  config.title = "{{ template \"no.such.template\" . }}";
+  auto client = std::make_shared<testing::FakeHttpClient>();
+  auto slack = MakeSlack(client, config);
+  auto error = slack->Notify(FiringNotification());
+  ASSERT_TRUE(error.has_value());
+  EXPECT_FALSE(error->retryable);
+  EXPECT_EQ(error->reason, FailureReason::kClient);
+  EXPECT_TRUE(error->message.starts_with("expanding the Slack title template failed: "))
+      << error->message;
+  EXPECT_TRUE(client->requests().empty());
+}
+
 }  // namespace
 }  // namespace alertd
