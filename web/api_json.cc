@@ -78,7 +78,7 @@ int ApiErrorHttpStatus(ApiErrorType type) {
       return 400;
     case ApiErrorType::kExecution:
       return 422;
-    // NOTE: Prometheus 2.42 answers 503 for canceled queries; later releases answer 499.
+    // NOTE: Prometheus 2.42 returns 503 for canceled queries, and newer releases return 499.
     case ApiErrorType::kCanceled:
     case ApiErrorType::kTimeout:
       return 503;

@@ -593,9 +593,9 @@ class Session : public std::enable_shared_from_this<Session> {
           true);
   }
 
-  // Sends FIN and discards what the client still sends until it closes, the byte limit or the
-  // linger timeout, because closing a socket with unread data makes the kernel reset the
-  // connection, which can discard the error response before the client reads it.
+  // Sends FIN, then discards what the client still sends until it closes or a limit is hit.
+  // Closing a socket with unread data makes the kernel reset the connection, and the reset
+  // can discard the error response before the client reads it.
   void Linger() {
     state_ = State::kWriting;
     beast::error_code ignored;
@@ -748,7 +748,7 @@ void HttpServer::Impl::Stop() {
     }
     stopped_ = true;
     // Set under mu_ so that a session registering concurrently either is in sessions_ below
-    // or sees stopping_ when it starts.
+    // or reads stopping_ as true when it starts.
     stopping_ = true;
     for (auto& [pointer, weak] : sessions_) {
       if (auto session = weak.lock()) {

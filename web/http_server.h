@@ -104,7 +104,7 @@ class HttpServer {
   void HandlePrefix(std::string method, std::string prefix, HttpHandler handler);
 
   // Binds, listens and starts the server threads. Fails with kIo naming the address when the
-  // address is in use or cannot be bound. REQUIRES: called at most once.
+  // address is in use or cannot be bound. A second call fails with kInternal.
   Status Start();
 
   // Stops accepting connections, closes idle connections and those still receiving a

@@ -2,8 +2,8 @@
 // that renders the text exposition format 0.0.4, as served on /metrics.
 //
 // Registration mistakes (an invalid name, or a name registered again with another type, label
-// names or buckets) are bugs in alertd, not user errors: they are logged at error level
-// (component "metrics") and the call returns a working metric that is not rendered, so the
+// names or buckets) are bugs in alertd, not user errors. They are logged at error level
+// (component "metrics"), and the call returns a working metric that is not rendered, so the
 // caller needs no error path.
 #pragma once
 
