@@ -1,6 +1,5 @@
 // PromQL functions, following Prometheus 2.42's promql/functions.go for float samples.
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -602,26 +601,87 @@ Result<Value> HistogramQuantile(const Call&, Args& args, int64_t t) {
 
 // ---- Date functions --------------------------------------------------------------------------
 
+// The calendar fields of a Unix time in UTC, computed as Go 1.19's time package does
+// (time.Unix(sec, 0).UTC() and absDate), so that even out-of-range values match Prometheus.
 struct CivilTime {
-  std::chrono::year_month_day ymd;
-  std::chrono::weekday weekday;
+  int64_t year;
+  int month;    // 1-12
+  int day;      // 1-31
+  int weekday;  // 0 is Sunday
   int hour;
   int minute;
-  int day_of_year;
+  int day_of_year;  // 1-366
 };
 
-CivilTime ToCivil(double seconds) {
-  using namespace std::chrono;
-  const auto secs = sys_seconds(std::chrono::seconds(static_cast<int64_t>(seconds)));
-  const auto day = floor<days>(secs);
-  const auto in_day = secs - day;
-  const year_month_day ymd(day);
-  const auto jan1 = sys_days(ymd.year() / January / 1);
-  CivilTime c{ymd,
-              weekday(day),
-              static_cast<int>(duration_cast<hours>(in_day).count()),
-              static_cast<int>(duration_cast<minutes>(in_day).count() % 60),
-              static_cast<int>((day - jan1).count()) + 1};
+bool IsLeapYear(int64_t year) {
+  return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+}
+
+// Converts like Go's int64(v) on amd64: truncation toward zero, and the minimum int64 for NaN,
+// infinities and values out of range.
+int64_t GoInt64(double v) {
+  if (!(v >= -9223372036854775808.0 && v < 9223372036854775808.0)) {
+    return std::numeric_limits<int64_t>::min();
+  }
+  return static_cast<int64_t>(v);
+}
+
+CivilTime ToCivil(int64_t unix_seconds) {
+  constexpr uint64_t kSecondsPerDay = 86400;
+  constexpr uint64_t kDaysPer400Years = 365 * 400 + 97;
+  constexpr uint64_t kDaysPer100Years = 365 * 100 + 24;
+  constexpr uint64_t kDaysPer4Years = 365 * 4 + 1;
+  constexpr int64_t kAbsoluteZeroYear = -292277022399LL;
+  // Go's unixToInternal + internalToAbsolute: the seconds from January 1 of Go's absolute zero
+  // year, -292277022399, to the Unix epoch.
+  constexpr uint64_t kUnixToAbsolute = 9223372028715321600ULL;
+  static constexpr int kDaysBefore[] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365};
+
+  // Unsigned arithmetic wraps as Go's int64 arithmetic does.
+  const uint64_t abs = static_cast<uint64_t>(unix_seconds) + kUnixToAbsolute;
+  CivilTime c{};
+  c.hour = static_cast<int>((abs % kSecondsPerDay) / 3600);
+  c.minute = static_cast<int>((abs % 3600) / 60);
+  // The absolute zero is a Monday.
+  c.weekday = static_cast<int>(((abs + kSecondsPerDay) % (7 * kSecondsPerDay)) / kSecondsPerDay);
+
+  uint64_t d = abs / kSecondsPerDay;
+  uint64_t n = d / kDaysPer400Years;
+  uint64_t y = 400 * n;
+  d -= kDaysPer400Years * n;
+  n = d / kDaysPer100Years;
+  n -= n >> 2;
+  y += 100 * n;
+  d -= kDaysPer100Years * n;
+  n = d / kDaysPer4Years;
+  y += 4 * n;
+  d -= kDaysPer4Years * n;
+  n = d / 365;
+  n -= n >> 2;
+  y += n;
+  d -= 365 * n;
+
+  c.year = static_cast<int64_t>(y) + kAbsoluteZeroYear;
+  c.day_of_year = static_cast<int>(d) + 1;
+  int day = static_cast<int>(d);
+  if (IsLeapYear(c.year)) {
+    if (day == 31 + 29 - 1) {
+      c.month = 2;
+      c.day = 29;
+      return c;
+    }
+    if (day > 31 + 29 - 1) {
+      --day;  // after the leap day, count as in a common year
+    }
+  }
+  int month = day / 31;  // may be one too low
+  int begin = kDaysBefore[month];
+  if (day >= kDaysBefore[month + 1]) {
+    ++month;
+    begin = kDaysBefore[month];
+  }
+  c.month = month + 1;
+  c.day = day - begin + 1;
   return c;
 }
 
@@ -629,19 +689,19 @@ FunctionImpl DateFunction(std::function<double(const CivilTime&)> fn) {
   return [fn = std::move(fn)](const Call&, Args& args, int64_t t) -> Result<Value> {
     Vector out;
     if (args.empty()) {
-      out.push_back(VectorSample{Labels(), t, fn(ToCivil(static_cast<double>(t / 1000)))});
+      out.push_back(VectorSample{Labels(), t, fn(ToCivil(t / 1000))});
       return Value(std::move(out));
     }
     for (const VectorSample& s : VectorArg(args, 0)) {
-      out.push_back(VectorSample{s.metric.WithoutName(), t, fn(ToCivil(s.v))});
+      out.push_back(VectorSample{s.metric.WithoutName(), t, fn(ToCivil(GoInt64(s.v)))});
     }
     return Value(std::move(out));
   };
 }
 
 double DaysInMonth(const CivilTime& c) {
-  using namespace std::chrono;
-  return static_cast<double>(static_cast<unsigned>((c.ymd.year() / c.ymd.month() / last).day()));
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return c.month == 2 && IsLeapYear(c.year) ? 29 : kDays[c.month - 1];
 }
 
 // ---- Registry --------------------------------------------------------------------------------
@@ -875,11 +935,10 @@ std::unordered_map<std::string, FunctionDef> BuildRegistry() {
   r["histogram_sum"] = FunctionDef{native_only};
   r["histogram_fraction"] = FunctionDef{native_only};
 
-  using std::chrono::Sunday;
-  r["day_of_month"] = FunctionDef{DateFunction(
-      [](const CivilTime& c) { return static_cast<double>(static_cast<unsigned>(c.ymd.day())); })};
-  r["day_of_week"] = FunctionDef{
-      DateFunction([](const CivilTime& c) { return static_cast<double>(c.weekday.c_encoding()); })};
+  r["day_of_month"] =
+      FunctionDef{DateFunction([](const CivilTime& c) { return static_cast<double>(c.day); })};
+  r["day_of_week"] =
+      FunctionDef{DateFunction([](const CivilTime& c) { return static_cast<double>(c.weekday); })};
   r["day_of_year"] = FunctionDef{
       DateFunction([](const CivilTime& c) { return static_cast<double>(c.day_of_year); })};
   r["days_in_month"] = FunctionDef{DateFunction(DaysInMonth)};
@@ -887,11 +946,10 @@ std::unordered_map<std::string, FunctionDef> BuildRegistry() {
       FunctionDef{DateFunction([](const CivilTime& c) { return static_cast<double>(c.hour); })};
   r["minute"] =
       FunctionDef{DateFunction([](const CivilTime& c) { return static_cast<double>(c.minute); })};
-  r["month"] = FunctionDef{DateFunction([](const CivilTime& c) {
-    return static_cast<double>(static_cast<unsigned>(c.ymd.month()));
-  })};
-  r["year"] = FunctionDef{DateFunction(
-      [](const CivilTime& c) { return static_cast<double>(static_cast<int>(c.ymd.year())); })};
+  r["month"] =
+      FunctionDef{DateFunction([](const CivilTime& c) { return static_cast<double>(c.month); })};
+  r["year"] =
+      FunctionDef{DateFunction([](const CivilTime& c) { return static_cast<double>(c.year); })};
   return r;
 }
 

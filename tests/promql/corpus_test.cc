@@ -1,4 +1,5 @@
-// Runs Prometheus 2.42's PromQL test scripts and guards the cases known to pass.
+// Runs Prometheus 2.42's PromQL test scripts and guards the cases known to pass, and runs
+// alertd's own scripts in tests/promql/testdata, every case of which must pass.
 //
 // tests/promql/corpus_passing.txt lists each passing case as `file:line`. The test fails when a
 // listed case no longer passes. To refresh the list after fixing cases, run this test with
@@ -22,6 +23,14 @@ namespace fs = std::filesystem;
 
 const char kCorpusDir[] = ALERTD_SOURCE_DIR "/../shared/corpus/prometheus-v2.42.0/promql";
 const char kPassingList[] = ALERTD_SOURCE_DIR "/tests/promql/corpus_passing.txt";
+const char kTestdataDir[] = ALERTD_SOURCE_DIR "/tests/promql/testdata";
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 std::set<std::string> ReadPassingList() {
   std::set<std::string> out;
@@ -52,11 +61,8 @@ TEST(PrometheusCorpusTest, ListedCasesPass) {
   std::set<std::string> passing;
   size_t total_passed = 0, total_failed = 0, total_skipped = 0;
   for (const fs::path& file : files) {
-    std::ifstream in(file);
-    std::stringstream text;
-    text << in.rdbuf();
     const std::string name = file.filename().string();
-    Result<TestScriptResult> result = RunTestScript(text.str(), name);
+    Result<TestScriptResult> result = RunTestScript(ReadFile(file), name);
     if (!result.ok()) {
       ADD_FAILURE() << "script " << name << " did not run: " << result.error().message();
       continue;
@@ -94,6 +100,25 @@ TEST(PrometheusCorpusTest, ListedCasesPass) {
       out << key << "\n";
     }
   }
+}
+
+TEST(PromqlScriptTest, EveryTestdataCasePasses) {
+  size_t scripts = 0;
+  for (const auto& entry : fs::directory_iterator(kTestdataDir)) {
+    if (entry.path().extension() != ".test") {
+      continue;
+    }
+    ++scripts;
+    const std::string name = entry.path().filename().string();
+    Result<TestScriptResult> result = RunTestScript(ReadFile(entry.path()), name);
+    ASSERT_TRUE(result.ok()) << result.error().message();
+    EXPECT_FALSE(result->cases.empty()) << name;
+    for (const EvalCaseResult& c : result->cases) {
+      EXPECT_EQ(c.outcome, EvalOutcome::kPassed)
+          << name << ":" << c.line << ": " << c.expr << ": " << c.reason;
+    }
+  }
+  EXPECT_GT(scripts, 0u);
 }
 
 }  // namespace
