@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <unordered_map>
 
@@ -52,6 +53,28 @@ std::string GroupKey(const Labels& metric,
     }
   }
   return key;
+}
+
+// Formats like Go's %v for a float64 (strconv.FormatFloat(v, 'g', -1, 64)): the shortest
+// digits that round-trip, in exponent notation when the exponent is below -4 or above 5.
+std::string FormatFloatGo(double v) {
+  if (std::isnan(v)) {
+    return "NaN";
+  }
+  if (std::isinf(v)) {
+    return v > 0 ? "+Inf" : "-Inf";
+  }
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  if (ec != std::errc()) {
+    return std::to_string(v);
+  }
+  std::string scientific(buf, end);
+  const int exponent = std::atoi(scientific.c_str() + scientific.find('e') + 1);
+  if (exponent < -4 || exponent >= 6) {
+    return scientific;
+  }
+  return FormatFloatPlain(v);
 }
 
 Labels GroupLabels(const Labels& metric,
@@ -208,7 +231,7 @@ Result<Vector> Aggregate(const AggregateExpr& agg,
   if (op == AggregateOp::kTopk || op == AggregateOp::kBottomk) {
     // Go's convertibleToInt64: the value must fit int64 (NaN does not).
     if (!(param >= -9223372036854775808.0 && param <= 9223372036854775807.0)) {
-      return Error::Invalid("Scalar value " + FormatFloatPlain(param) + " overflows int64");
+      return Error::Invalid("Scalar value " + FormatFloatGo(param) + " overflows int64");
     }
     k = static_cast<int64_t>(param);
     if (k < 1) {

@@ -280,6 +280,21 @@ TEST_F(EngineTest, DroppedNamesThatCollideFail) {
   EXPECT_EQ(InstantVector("{__name__=~\"m1|m2\"} > 0", 0).size(), 2u);
 }
 
+TEST_F(EngineTest, RuntimeErrorsUsePrometheusWording) {
+  store_.Append(Labels{{"__name__", "a"}, {"job", "x"}}, 0, 1);
+  EXPECT_EQ(InstantError("topk(1e30, a)", 0), "Scalar value 1e+30 overflows int64");
+  EXPECT_EQ(InstantError("topk(NaN, a)", 0), "Scalar value NaN overflows int64");
+  EXPECT_EQ(InstantError("count_values(\"a-b\", a)", 0), "invalid label name \"a-b\"");
+  EXPECT_EQ(InstantError("holt_winters(a[5m], 2, 0.5)", 0),
+            "invalid smoothing factor. Expected: 0 < sf < 1, got: 2.000000");
+  EXPECT_EQ(InstantError("holt_winters(a[5m], 0.5, 0)", 0),
+            "invalid trend factor. Expected: 0 < tf < 1, got: 0.000000");
+  EXPECT_EQ(InstantError("label_replace(a, \"1x\", \"\", \"\", \"\")", 0),
+            "invalid destination label name in label_replace(): 1x");
+  EXPECT_EQ(InstantError("label_join(a, \"x\", \",\", \"1y\")", 0),
+            "invalid source label name in label_join(): 1y");
+}
+
 TEST_F(EngineTest, SetOperators) {
   store_.Append(Labels{{"__name__", "a"}, {"i", "1"}}, 0, 1);
   store_.Append(Labels{{"__name__", "a"}, {"i", "2"}}, 0, 2);
