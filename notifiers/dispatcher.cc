@@ -12,6 +12,9 @@ namespace {
 // Alertmanager's notify.MinTimeout: a flush gets at least this long for its retries.
 constexpr Duration kMinFlushTimeout{10000};
 
+// Alertmanager's maintenance interval, at which its notification log drops expired entries.
+constexpr Duration kPruneInterval{15 * 60 * 1000};
+
 // Alertmanager's routing tree key of the root route, which has no matchers.
 constexpr std::string_view kRootRouteKey = "{}";
 
@@ -210,6 +213,16 @@ void Dispatcher::Tick() {
       } else {
         ++it;
       }
+    }
+    if (now >= next_prune_) {
+      next_prune_ = now + kPruneInterval;
+      jobs.push_back([this, before = now - options_.notification_log_retention] {
+        Status pruned = nflog_->PruneNotifications(before);
+        if (!pruned.ok()) {
+          Logger("notify")->warn("Pruning the notification log failed err={}",
+                                 LogValue(pruned.error().message()));
+        }
+      });
     }
   }
   for (auto& job : jobs) {

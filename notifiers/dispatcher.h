@@ -54,6 +54,9 @@ struct DispatcherOptions {
   std::function<void(std::function<void()>)> executor;
   // Period of the loop started by Start(); Tick() calls from tests do not use it.
   Duration tick_interval{1000};
+  // Notification log entries older than this are pruned, every 15 minutes of Tick() time.
+  // Alertmanager's --data.retention default, 120h.
+  Duration notification_log_retention{std::chrono::hours(120)};
 };
 
 // Delivery counters of one integration, for /metrics.
@@ -181,6 +184,7 @@ class Dispatcher {
   std::map<std::string, Group> groups_;  // by group key
   std::vector<IntegrationCounters> counters_;
   uint64_t next_version_ = 0;
+  TimePoint next_prune_{};
 
   // Owned worker, used when options_.executor is unset.
   std::mutex worker_mu_;

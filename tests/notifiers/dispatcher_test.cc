@@ -458,6 +458,20 @@ TEST_F(DispatcherTest, LogKeyNamesReceiverIntegrationAndIndex) {
   EXPECT_EQ((*first)->firing, std::vector<uint64_t>{Firing("a").labels.Hash()});
 }
 
+TEST_F(DispatcherTest, PrunesNotificationLogAfterRetention) {
+  Create({true});
+  NotifyAlert alert = Firing("a");
+  dispatcher_->Put({alert});
+  AdvanceAndTick(seconds(30));
+  dispatcher_->Put({Resolved(alert)});
+  AdvanceAndTick(minutes(5));
+  ASSERT_EQ(store_.size(), 1u);
+  AdvanceAndTick(hours(119));
+  EXPECT_EQ(store_.size(), 1u);
+  AdvanceAndTick(hours(2));
+  EXPECT_EQ(store_.size(), 0u);
+}
+
 TEST(DispatcherWorkerTest, OwnedWorkerSendsWithoutBlockingTick) {
   config::Route route;
   route.receiver = "team";
