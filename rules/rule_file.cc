@@ -7,11 +7,8 @@
 #include "common/duration.h"
 #include "common/labels.h"
 #include "engine/promql/parser.h"
-#include "rules/yaml_util.h"
-// TODO: define ALERTD_HAVE_TEMPLATES once the template implementation is committed.
-#ifdef ALERTD_HAVE_TEMPLATES
 #include "rules/template.h"
-#endif
+#include "rules/yaml_util.h"
 
 namespace alertd::rules {
 namespace {
@@ -58,14 +55,16 @@ class Loader {
   std::optional<RuleGroup> LoadGroup(const YAML::Node& node);
   std::optional<Rule> LoadRule(const YAML::Node& node, const std::string& group, int index);
   void ValidateExpr(const Entry& entry, Rule& rule, std::vector<PendingError>& errors);
+  // `alert` is empty for recording rules, whose labels are not templates.
   void ValidateLabels(const std::vector<yaml::StringItem>& labels,
-                      bool is_alert,
+                      const std::string& alert,
                       std::vector<PendingError>& errors);
   void ValidateAnnotations(const std::vector<yaml::StringItem>& annotations,
-                           bool is_alert,
+                           const std::string& alert,
                            std::vector<PendingError>& errors);
   void ValidateTemplate(const yaml::StringItem& item,
                         const std::string& kind,
+                        const std::string& alert,
                         std::vector<PendingError>& errors);
 
   const std::string& text_;
@@ -291,8 +290,8 @@ std::optional<Rule> Loader::LoadRule(const YAML::Node& node, const std::string& 
   if (rule.is_alert && !yaml::IsValidUtf8(alert)) {
     pending.push_back({alert_entry->value_position(), "alert name is not valid UTF-8"});
   }
-  ValidateLabels(labels, rule.is_alert, pending);
-  ValidateAnnotations(annotations, rule.is_alert, pending);
+  ValidateLabels(labels, alert, pending);
+  ValidateAnnotations(annotations, alert, pending);
 
   for (yaml::StringItem& label : labels) {
     rule.labels.emplace_back(std::move(label.key), std::move(label.value));
@@ -329,7 +328,7 @@ void Loader::ValidateExpr(const Entry& entry, Rule& rule, std::vector<PendingErr
 }
 
 void Loader::ValidateLabels(const std::vector<yaml::StringItem>& labels,
-                            bool is_alert,
+                            const std::string& alert,
                             std::vector<PendingError>& errors) {
   for (const yaml::StringItem& label : labels) {
     if (label.key == kMetricName) {
@@ -344,14 +343,14 @@ void Loader::ValidateLabels(const std::vector<yaml::StringItem>& labels,
     if (!yaml::IsValidUtf8(label.value)) {
       errors.push_back(
           {label.value_position, "value of label " + Quote(label.key) + " is not valid UTF-8"});
-    } else if (is_alert) {
-      ValidateTemplate(label, "label", errors);
+    } else if (!alert.empty()) {
+      ValidateTemplate(label, "label", alert, errors);
     }
   }
 }
 
 void Loader::ValidateAnnotations(const std::vector<yaml::StringItem>& annotations,
-                                 bool is_alert,
+                                 const std::string& alert,
                                  std::vector<PendingError>& errors) {
   for (const yaml::StringItem& annotation : annotations) {
     if (!IsValidLabelName(annotation.key)) {
@@ -359,30 +358,32 @@ void Loader::ValidateAnnotations(const std::vector<yaml::StringItem>& annotation
                         "invalid annotation name " + Quote(annotation.key) +
                             ": annotation names must match [a-zA-Z_][a-zA-Z0-9_]*"});
     }
-    if (is_alert) {
-      ValidateTemplate(annotation, "annotation", errors);
+    if (!alert.empty()) {
+      ValidateTemplate(annotation, "annotation", alert, errors);
     }
   }
 }
 
 void Loader::ValidateTemplate(const yaml::StringItem& item,
                               const std::string& kind,
+                              const std::string& alert,
                               std::vector<PendingError>& errors) {
-#ifdef ALERTD_HAVE_TEMPLATES
-  Status status = CheckAlertTemplate(item.value);
+  Status status = CheckAlertTemplate(item.value, "__alert_" + alert);
   if (status.ok()) {
     return;
   }
+  // Go's "template: NAME:LINE: " prefix repeats what the file position already shows.
+  std::string message = status.error().message();
+  std::string prefix = "template: __alert_" + alert + ":";
+  if (message.starts_with(prefix)) {
+    size_t end = message.find(": ", prefix.size());
+    if (end != std::string::npos) {
+      message = message.substr(end + 2);
+    }
+  }
   yaml::ScalarLocator locator(source_, item.value_node);
-  errors.push_back(
-      {locator.Locate(status.error().line(), status.error().column()),
-       kind + " " + Quote(item.key) + ": invalid template: " + status.error().message()});
-#else
-  // TODO: check templates with CheckAlertTemplate once rules/template.h exists.
-  (void)item;
-  (void)kind;
-  (void)errors;
-#endif
+  errors.push_back({locator.Locate(status.error().line(), status.error().column()),
+                    kind + " " + Quote(item.key) + ": invalid template: " + message});
 }
 
 }  // namespace

@@ -243,6 +243,22 @@ INSTANTIATE_TEST_SUITE_P(
                 "groups:\n  - name: g\n    rules:\n      - record: matrix\n        expr: up[5m]\n",
                 {"rules.yml:5:15: rule \"matrix\": expression must return an instant vector or a "
                  "scalar, but it returns a range vector"}},
+        BadCase{"LabelTemplateError",
+                "groups:\n  - name: a\n    rules:\n      - alert: A\n        expr: up\n"
+                "        labels:\n          sev: \"{{ if }}\"\n",
+                {"rules.yml:7:23: rule \"A\": label \"sev\": invalid template: missing value for "
+                 "if"}},
+        BadCase{"AnnotationTemplateErrorInBlock",
+                "groups:\n  - name: a\n    rules:\n      - alert: A\n        expr: up\n"
+                "        annotations:\n          description: |\n            line one\n"
+                "            {{ nope }}\n",
+                {"rules.yml:9:16: rule \"A\": annotation \"description\": invalid template: "
+                 "function \"nope\" not defined"}},
+        BadCase{"AnnotationTemplateUnclosed",
+                "groups:\n  - name: a\n    rules:\n      - alert: A\n        expr: up\n"
+                "        annotations:\n          summary: \"{{ .Foo \"\n",
+                {"rules.yml:7:29: rule \"A\": annotation \"summary\": invalid template: unclosed "
+                 "action"}},
         BadCase{"ManyErrorsSortedByPosition",
                 "groups:\n  - name: g\n    rules:\n      - record: r\n        labels:\n"
                 "          bad-name: x\n        for: 1m\n        expr: \"\"\n"
@@ -330,6 +346,19 @@ TEST(RuleFileTest, ValidRulesHaveParsedExpressions) {
   }
   EXPECT_EQ(promql::TypeOf(*file.groups[0].rules[0].parsed), promql::ValueType::kVector);
   EXPECT_EQ(promql::TypeOf(*file.groups[0].rules[1].parsed), promql::ValueType::kScalar);
+}
+
+TEST(RuleFileTest, RecordingRuleLabelsAreNotTemplates) {
+  RuleFile file = MustParse(
+      "groups:\n"
+      "  - name: g\n"
+      "    rules:\n"
+      "      - record: r\n"
+      "        expr: up\n"
+      "        labels:\n"
+      "          x: \"{{\"\n");
+  ASSERT_EQ(file.RuleCount(), 1u);
+  EXPECT_EQ(file.groups[0].rules[0].labels[0].second, "{{");
 }
 
 TEST(RuleFileTest, LoadsRecordingRule) {
