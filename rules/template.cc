@@ -64,6 +64,10 @@ ParseOptions AlertParseOptions() {
   options.dialect = TemplateDialect::kPrometheus;
   options.predeclared = AlertVariables();
   options.message_column_offset = kAlertPrefix.size();
+  // template.AlertTemplateData's anonymous struct, as Go names its type.
+  options.data_struct_type =
+      "struct { Labels map[string]string; ExternalLabels map[string]string; "
+      "ExternalURL string; Value float64 }";
   return options;
 }
 
@@ -79,6 +83,7 @@ Result<Template> Template::Parse(std::string_view name,
   common->main = std::string(name);
   common->predeclared = options.predeclared;
   common->message_column_offset = options.message_column_offset;
+  common->data_struct_type = options.data_struct_type;
   try {
     template_internal::ParseInto(
         name, text, options.dialect, options.predeclared, false, &common->trees);

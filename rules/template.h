@@ -67,6 +67,9 @@ struct ParseOptions {
   // Added to line-1 columns in execution error messages, for text that upstream executes
   // behind a prefix (Prometheus puts its alert variable definitions before the text).
   size_t message_column_offset = 0;
+  // When set, the data is a Go struct of this type rather than a map: a missing field of it
+  // fails with "can't evaluate field X in type <this>", as Go reports for structs.
+  std::string data_struct_type;
 };
 
 // One parsed template with the {{ define }}d templates of its text.

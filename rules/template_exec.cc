@@ -66,7 +66,10 @@ class State {
   State(const Common& common, const Tree& tree, const TemplateOptions& options, std::string* out)
       : common_(common), tree_(&tree), options_(options), out_(out) {}
 
-  void Run(const Value& dot, const std::map<std::string, nlohmann::json>& variables) {
+  void Run(Value dot, const std::map<std::string, nlohmann::json>& variables) {
+    if (!common_.data_struct_type.empty() && dot.json.is_object()) {
+      dot.struct_type = &common_.data_struct_type;
+    }
     vars_.push_back({"$", dot});
     for (const auto& [name, value] : variables) {
       vars_.push_back({name, Value::Json(value)});
@@ -434,6 +437,9 @@ class State {
       auto it = receiver.json.find(name);
       if (it != receiver.json.end()) {
         return Value::Json(*it);
+      }
+      if (receiver.struct_type != nullptr) {
+        Errorf("can't evaluate field " + name + " in type " + *receiver.struct_type);
       }
       if (options_.missing_key == MissingKey::kZero && IsStringMap(receiver.json)) {
         return Value::Json("");

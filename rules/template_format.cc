@@ -1,5 +1,6 @@
 // Go's fmt and strconv output for template values: %v printing, Sprintf verbs and float
 // formatting, so that templates print numbers byte for byte as Prometheus does.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -100,6 +101,22 @@ Digits RoundedDigits(double v, int significant) {
     d.digits.pop_back();
   }
   return d;
+}
+
+// strconv's 'x' format (-0x1.8p+03): glibc's %a with a two-digit exponent.
+std::string HexFloat(double v, char verb, int prec) {
+  char buf[64];
+  if (prec < 0) {
+    std::snprintf(buf, sizeof(buf), verb == 'X' ? "%A" : "%a", v);
+  } else {
+    std::snprintf(buf, sizeof(buf), verb == 'X' ? "%.*A" : "%.*a", prec, v);
+  }
+  std::string out = buf;
+  size_t p = out.find_first_of("pP");
+  if (p != std::string::npos && out.size() - p == 3) {
+    out.insert(p + 2, "0");
+  }
+  return out;
 }
 
 std::string SpecialFloat(double v, bool plus_inf) {
@@ -312,14 +329,19 @@ std::string FormatFloatSpec(double v, const Spec& spec) {
   return Pad(num, spec, true);
 }
 
-std::string BadVerb(const Value& v, char verb) {
+std::string FormatValue(const Value& v, const Spec& spec);
+
+// fmt's %!verb(type=value), the value printed with %v and the operand's flags.
+std::string BadVerb(const Value& v, const Spec& spec) {
   std::string out = "%!";
-  out += verb;
+  out += spec.verb;
   out += "(";
   if (!v.IsValid() || v.IsNil()) {
     return out + "<nil>)";
   }
-  return out + GoTypeName(v) + "=" + GoPrint(v) + ")";
+  Spec as_v = spec;
+  as_v.verb = 'v';
+  return out + GoTypeName(v) + "=" + FormatValue(v, as_v) + ")";
 }
 
 std::string FormatString(const std::string& s, const Spec& spec) {
@@ -365,8 +387,6 @@ std::string FormatString(const std::string& s, const Spec& spec) {
   }
 }
 
-std::string FormatValue(const Value& v, const Spec& spec);
-
 std::string FormatJson(const Value& v, const Spec& spec) {
   const nlohmann::json& j = v.json;
   char verb = spec.verb;
@@ -374,13 +394,13 @@ std::string FormatJson(const Value& v, const Spec& spec) {
     if (verb == 'v') {
       return Pad("<nil>", spec, false);
     }
-    return BadVerb(v, verb);
+    return BadVerb(v, spec);
   }
   if (j.is_boolean()) {
     if (verb == 'v' || verb == 't') {
       return Pad(j.get<bool>() ? "true" : "false", spec, false);
     }
-    return BadVerb(v, verb);
+    return BadVerb(v, spec);
   }
   if (j.is_number_unsigned() && j.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX) &&
       (verb == 'v' || verb == 'd')) {
@@ -429,7 +449,7 @@ std::string FormatJson(const Value& v, const Spec& spec) {
       case 'g':
       case 'G':
       default:
-        return BadVerb(v, verb);
+        return BadVerb(v, spec);
     }
   }
   if (j.is_number_float()) {
@@ -441,9 +461,11 @@ std::string FormatJson(const Value& v, const Spec& spec) {
       case 'F':
       case 'g':
       case 'G':
+      case 'x':
+      case 'X':
         return FormatFloatSpec(j.get<double>(), spec);
       default:
-        return BadVerb(v, verb);
+        return BadVerb(v, spec);
     }
   }
   if (j.is_string()) {
@@ -455,7 +477,7 @@ std::string FormatJson(const Value& v, const Spec& spec) {
       case 'X':
         return FormatString(j.get<std::string>(), spec);
       default:
-        return BadVerb(v, verb);
+        return BadVerb(v, spec);
     }
   }
   if (j.is_array()) {
@@ -485,7 +507,7 @@ std::string FormatJson(const Value& v, const Spec& spec) {
 std::string FormatValue(const Value& v, const Spec& spec) {
   switch (v.kind) {
     case Value::Kind::kInvalid:
-      return spec.verb == 'v' ? Pad("<nil>", spec, false) : BadVerb(v, spec.verb);
+      return spec.verb == 'v' ? Pad("<nil>", spec, false) : BadVerb(v, spec);
     case Value::Kind::kTime:
       if (spec.verb == 'v' || spec.verb == 's' || spec.verb == 'q' || spec.verb == 'x' ||
           spec.verb == 'X') {
@@ -503,6 +525,9 @@ std::string FormatValue(const Value& v, const Spec& spec) {
 std::string GoFormatFloat(double v, char verb, int prec) {
   if (std::isnan(v) || std::isinf(v)) {
     return SpecialFloat(v, true);
+  }
+  if (verb == 'x' || verb == 'X') {
+    return HexFloat(v, verb, prec);
   }
   bool neg = std::signbit(v);
   std::string sign = neg ? "-" : "";
@@ -585,10 +610,13 @@ std::string GoTypeName(const Value& v) {
   if (j.is_string()) {
     return "string";
   }
+  // Objects and arrays of strings model Go's label maps and string slices.
   if (j.is_array()) {
-    return "[]interface {}";
+    bool strings =
+        !j.empty() && std::all_of(j.begin(), j.end(), [](const auto& e) { return e.is_string(); });
+    return strings ? "[]string" : "[]interface {}";
   }
-  return "map[string]interface {}";
+  return IsStringMap(j) ? "map[string]string" : "map[string]interface {}";
 }
 
 std::string GoPrint(const Value& v) {
@@ -701,6 +729,11 @@ std::string GoSprintf(std::string_view format, const std::vector<Value>& args) {
     }
     if (arg >= args.size()) {
       out += "%!" + std::string(1, spec.verb) + "(MISSING)";
+      continue;
+    }
+    if (spec.verb == 'T') {
+      const Value& a = args[arg++];
+      out += Pad(!a.IsValid() || a.IsNil() ? "<nil>" : GoTypeName(a), spec, false);
       continue;
     }
     out += FormatValue(args[arg++], spec);

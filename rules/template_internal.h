@@ -136,6 +136,7 @@ struct Common {
   std::string main;  // name of the top-level template, empty for a TemplateSet
   std::vector<std::string> predeclared;
   size_t message_column_offset = 0;  // see ParseOptions
+  std::string data_struct_type;      // see ParseOptions
 };
 
 // Parses `text` named `name` into `trees` (the top-level tree under `name` plus each define).
@@ -169,13 +170,16 @@ struct Value {
   nlohmann::json json;
   int64_t unix_nanos = 0;  // kTime
   int offset_seconds = 0;  // kTime: the zone offset east of UTC that it prints in
+  // For a JSON object that models a Go struct: the struct's type name, which a missing
+  // field's error names. Null for objects that model maps.
+  const std::string* struct_type = nullptr;
 
   static Value Invalid() { return Value{}; }
 
-  static Value Json(nlohmann::json j) { return Value{Kind::kJson, std::move(j), 0, 0}; }
+  static Value Json(nlohmann::json j) { return Value{Kind::kJson, std::move(j), 0, 0, nullptr}; }
 
   static Value Time(int64_t nanos, int offset = 0) {
-    return Value{Kind::kTime, nullptr, nanos, offset};
+    return Value{Kind::kTime, nullptr, nanos, offset, nullptr};
   }
 
   bool IsValid() const { return kind != Kind::kInvalid; }

@@ -331,12 +331,13 @@ class Lexer {
           ++paren_depth_;
           continue;
         case ')':
+          // Go emits the paren before the error, so the parser reports it as unexpected.
+          Emit(TokenType::kPunct);
           --paren_depth_;
           if (paren_depth_ < 0) {
             Error("unexpected right paren " + QuoteRune(')'));
             return;
           }
-          Emit(TokenType::kPunct);
           continue;
         default:
           break;

@@ -67,7 +67,7 @@ std::string TokenString(const Token& t) {
   if (t.type == TokenType::kError) {
     return t.val;
   }
-  if (t.type == TokenType::kKeyword && t.val != ".") {
+  if (t.type == TokenType::kKeyword) {
     return "<" + t.val + ">";
   }
   if (t.val.size() > 10) {

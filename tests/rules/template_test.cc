@@ -190,6 +190,11 @@ TEST(TemplatePrintf, GoVerbs) {
       {"{{ printf \"%0.2f\" (parseDuration \"1h2m10ms\") }}", nullptr, "3720.01"},
       {"{{ printf \"%v\" . }}", json{{"a", 1}}, "map[a:1]"},
       {"{{ printf \"%c|%q\" 65 65 }}", nullptr, "A|'A'"},
+      {"{{ printf \"%x|%x|%X\" 12.0 0.5 0.1234 }}",
+       nullptr,
+       "0x1.8p+03|0x1p-01|0X1.F972474538EF3P-04"},
+      {"{{ printf \"%10.3s|\" 3.14159 }}", nullptr, "%!s(float64=      3.14)|"},
+      {"{{ printf \"%T %T %T\" 1 \"a\" 1.5 }}", nullptr, "int string float64"},
   });
 }
 
@@ -465,7 +470,8 @@ TEST(TemplateErrors, ParseErrorsCarryPosition) {
       {"{{ }}", "template: test:1: missing value for command", 1, 4},
       {"{{ | }}", "template: test:1: unexpected \"|\" in command", 1, 4},
       {"{{ ( }}", "template: test:1: unclosed left paren", 1, 6},
-      {"{{ ) }}", "template: test:1: unexpected right paren U+0029 ')'", 1, 4},
+      {"{{ ) }}", "template: test:1: unexpected \")\" in command", 1, 4},
+      {"{{ .x.y. }}", "template: test:1: unexpected <.> in operand", 1, 8},
       {"{{ 3x }}", "template: test:1: bad number syntax: \"3x\"", 1, 4},
       {"{{ break }}", "template: test:1: {{break}} outside {{range}}", 1, 10},
       {"{{ define \"a\" }}1{{ end }}{{ define \"a\" }}2{{ end }}",
@@ -539,6 +545,16 @@ TEST(TemplateAlert, ErrorsNameTheTemplate) {
             "error executing template __alert_Test: template: __alert_Test:1:115: executing "
             "\"__alert_Test\" at <humanize \"x\">: error calling humanize: strconv.ParseFloat: "
             "parsing \"x\": invalid syntax");
+}
+
+TEST(TemplateAlert, MissingDataFieldIsAnError) {
+  Result<std::string> got = ExpandAlertTemplate("__alert_T", "{{ .Foo }}", {}, {}, "", 1);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().message(),
+            "error executing template __alert_T: template: __alert_T:1:115: executing "
+            "\"__alert_T\" at <.Foo>: can't evaluate field Foo in type struct { Labels "
+            "map[string]string; ExternalLabels map[string]string; ExternalURL string; Value "
+            "float64 }");
 }
 
 TEST(TemplateAlert, LaterLinesKeepTheirColumns) {
