@@ -1,11 +1,17 @@
 #include "rules/template.h"
 
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "rules/template_internal.h"
 
 namespace alertd {
 namespace {
@@ -545,6 +551,160 @@ TEST(TemplateAlert, ErrorsNameTheTemplate) {
             "error executing template __alert_Test: template: __alert_Test:1:115: executing "
             "\"__alert_Test\" at <humanize \"x\">: error calling humanize: strconv.ParseFloat: "
             "parsing \"x\": invalid syntax");
+}
+
+// Runs `command` and returns its standard output and error.
+std::string RunCommand(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) {
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) {
+    out.append(buf, n);
+  }
+  pclose(pipe);
+  return out;
+}
+
+// Parses the annotations of the first alert promtool reports under "got:", which it prints as
+// Annotations:{a0="...", a1="..."} with Go-quoted values.
+std::map<std::string, std::string> PromtoolAnnotations(const std::string& output) {
+  std::map<std::string, std::string> annotations;
+  size_t pos = output.find("got:[");
+  pos = pos == std::string::npos ? pos : output.find("Annotations:{", pos);
+  if (pos == std::string::npos) {
+    return annotations;
+  }
+  pos += std::string("Annotations:{").size();
+  while (pos < output.size() && output[pos] != '}') {
+    size_t eq = output.find('=', pos);
+    std::string name = output.substr(pos, eq - pos);
+    size_t end = eq + 2;
+    while (end < output.size() && output[end] != '"') {
+      end += output[end] == '\\' ? 2 : 1;
+    }
+    std::string value;
+    template_internal::UnquoteGoString(output.substr(eq + 1, end - eq), &value);
+    annotations[name] = value;
+    pos = end + 1;
+    if (output.compare(pos, 2, ", ") == 0) {
+      pos += 2;
+    }
+  }
+  return annotations;
+}
+
+// Differential test: promtool (Prometheus 2.42's own template engine) expands the same
+// annotations, and every expansion or error message must match byte for byte.
+TEST(TemplatePromtool, ExpansionsMatchPromtool) {
+  if (RunCommand("command -v promtool").empty()) {
+    GTEST_SKIP() << "promtool is not installed";
+  }
+  const std::vector<std::string> templates = {
+      R"tmpl({{ $value }})tmpl",
+      R"tmpl({{ $value | humanizePercentage }}|{{ humanize $value }}|{{ humanize1024 $value }}|{{ humanizeDuration $value }})tmpl",
+      R"tmpl({{ $labels.instance }}|{{ $labels.missing }}|{{ .Labels.job }}|{{ $labels }})tmpl",
+      R"tmpl({{ printf "%.2f|%5.1f|%e|%g|%v|%s|%d|%x|%q" $value $value $value $value $value $value $value $value $value }})tmpl",
+      R"tmpl({{ humanize "x" }})tmpl",
+      R"tmpl({{ .Foo }})tmpl",
+      R"tmpl({{ gt $value 1 }})tmpl",
+      R"tmpl({{ index $labels "nope" }}|{{ len $labels }}|{{ printf "%v" $externalLabels }}|{{ $externalURL }})tmpl",
+      R"tmpl({{ $value | humanizeTimestamp }}|{{ (toTime $value).Format "2006-01-02T15:04:05.000Z07:00 Mon" }})tmpl",
+      R"tmpl({{ reReplaceAll "(" "x" "y" }})tmpl",
+      R"tmpl({{ title "hello wörld-foo_bar" }}|{{ toUpper "straße" }})tmpl",
+      R"tmpl({{ range $k, $v := $labels }}{{ $k }}={{ $v }},{{ end }})tmpl",
+      R"tmpl({{ 1e6 }} {{ 0.000001 }} {{ 123456789.0 }} {{ -0.0 }})tmpl",
+      R"tmpl({{ .Labels.instance.foo }})tmpl",
+      R"tmpl({{ printf "%s" 1 }}{{ printf "%d" }}{{ printf "%d" 1 2 }}{{ printf "%!" }})tmpl",
+      R"tmpl({{ slice "abc" 1 }}{{ html "<>" }}{{ js "a=b" }}{{ urlquery "a b" }})tmpl",
+      R"tmpl({{ template "nope" }})tmpl",
+      R"tmpl({{ eq $value 1.0 }}{{ lt 1 "a" }})tmpl",
+      R"tmpl({{ range $i, $e := query "m" }}{{ $i }}:{{ $e.Value }}{{ end }})tmpl",
+      R"tmpl({{ if and $labels.instance (not $labels.nope) }}yes{{ else }}no{{ end }}|{{ or $labels.nope "dflt" }})tmpl",
+      R"tmpl({{ define "x" }}[{{ . }}]{{ end }}{{ template "x" $labels.job }}{{ block "y" 1 }}<{{ . }}>{{ end }})tmpl",
+      R"tmpl({{ printf "%q|%v|%10.3s|%-6d|%+.1e" $labels.instance $labels 3.14159 42 12345.678 }})tmpl",
+      R"tmpl({{ match "^host" $labels.instance }}|{{ reReplaceAll "^(.*):(\\d+)$" "$2 on $1" $labels.instance }}|{{ reReplaceAll "o" "${x}0" "foo" }})tmpl",
+      R"tmpl({{ humanize 0.000123 }}|{{ humanize -1234 }}|{{ humanizeDuration 0.000001234 }}|{{ humanizeDuration 59.99 }}|{{ humanize1024 1023 }}|{{ humanize1024 -2048 }})tmpl",
+      R"tmpl({{ with query "m" }}{{ . | first | value | humanize }}|{{ (first .).Labels.job }}{{ end }}|{{ range query "m" }}{{ .Labels.instance }}{{ end }}|{{ query "m" | first | label "instance" }})tmpl",
+      R"tmpl({{ $x := 1 }}{{ range $labels }}{{ $x = 2 }}{{ end }}{{ $x }}|{{ len "héllo" }}|{{ index $labels "job" }})tmpl",
+      R"tmpl({{ print 1 2 "a" 3.5 nil true }}|{{ println "x" 2 }}|{{ printf "%T" 1 }})tmpl",
+      R"tmpl({{ 1 | printf "%d %s" "x" }})tmpl",
+      R"tmpl({{ parseDuration "1h30m" }}|{{ "2001:db8::1" | stripPort }}|{{ graphLink "rate(up[5m])" }})tmpl",
+      R"tmpl({{ args 1 "b" }}|{{ (args 1 "b").arg1 }})tmpl",
+      R"tmpl({{ $value | printf "%.3g" }}|{{ printf "%08.2f" -3.14159 }}|{{ printf "% d|%x|%X|%o|%b|%c|%U" 5 -255 255 8 5 9731 9731 }})tmpl",
+      R"tmpl({{- "  trim  " -}}  |  {{- /* c */ -}}  x)tmpl",
+      R"tmpl({{ eq "a" "b" "a" }}{{ ne 1 2 }}{{ le 1.5 1.5 }}{{ ge "b" "a" }})tmpl",
+      R"tmpl({{ slice "abcdef" 1 3 }}|{{ index "abc" 1 }}|{{ slice "abc" 2 1 }})tmpl",
+      R"tmpl({{ html "<a href='x'>&" }}|{{ js "</script>\n" }}|{{ urlquery "a&b=c d/é" }})tmpl",
+      R"tmpl({{ toTime "abc" }})tmpl",
+      R"tmpl({{ title 1 }})tmpl",
+      R"tmpl({{ $value | title }})tmpl",
+      R"tmpl({{ humanize }})tmpl",
+      R"tmpl({{ index $labels 1 }})tmpl",
+      R"tmpl({{ range $value }}{{ end }})tmpl",
+      R"tmpl({{ len $value }})tmpl",
+      R"tmpl({{ 1 2 }})tmpl",
+      R"tmpl({{ nil }})tmpl",
+      R"tmpl({{ index .Labels "a" "b" }})tmpl",
+      R"tmpl({{ $labels.job.x }})tmpl",
+      R"tmpl({{ .Value.x }})tmpl",
+      R"tmpl({{ printf 1 }})tmpl",
+      R"tmpl({{ match "[" "x" }})tmpl",
+      R"tmpl({{ parseDuration "1x" }})tmpl",
+      R"tmpl({{ humanizeTimestamp 1e300 }})tmpl",
+      R"tmpl({{ query "m" | first | value | printf "%.1f" }})tmpl",
+      R"tmpl({{ sortByLabel "job" 1 }})tmpl",
+      R"tmpl({{ first "x" }})tmpl",
+      R"tmpl({{ if $value }}t{{ end }}{{ with $labels.x }}w{{ else }}e{{ end }})tmpl",
+      R"tmpl({{ lt $value 1.0 }}{{ eq $labels.job "node" }}{{ eq $value 1 }})tmpl",
+      R"tmpl({{ slice $labels 1 }})tmpl",
+      R"tmpl({{ and }})tmpl",
+      R"tmpl({{ (index $labels "job") | toUpper }})tmpl",
+      R"tmpl({{ toTime "x" }})tmpl",
+  };
+  for (double value : {1234567.891, 0.1234, 12.0, 1e21, 0.00001}) {
+    std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "template_promtool";
+    std::filesystem::create_directories(dir);
+    {
+      std::ofstream rules(dir / "rules.yml");
+      rules << "groups:\n- name: g\n  rules:\n  - alert: T\n    expr: m > 0\n    annotations:\n";
+      for (size_t i = 0; i < templates.size(); ++i) {
+        std::string quoted;
+        for (char c : templates[i]) {
+          quoted += c == '\'' ? "''" : std::string(1, c);
+        }
+        rules << "      a" << i << ": '" << quoted << "'\n";
+      }
+      std::ofstream test(dir / "test.yml");
+      test << "rule_files: [rules.yml]\ntests:\n- interval: 1m\n  input_series:\n"
+           << "  - series: 'm{instance=\"host:9100\", job=\"node\"}'\n"
+           << "    values: '" << FormatGoFloat(value) << "'\n"
+           << "  alert_rule_test:\n  - eval_time: 0m\n    alertname: T\n    exp_alerts: []\n";
+    }
+    std::string output = RunCommand("cd '" + dir.string() + "' && promtool test rules test.yml");
+    std::map<std::string, std::string> want = PromtoolAnnotations(output);
+    ASSERT_EQ(want.size(), templates.size()) << output;
+
+    Labels labels{{"__name__", "m"}, {"instance", "host:9100"}, {"job", "node"}};
+    TemplateOptions options;
+    options.query = [&labels, value](const std::string&) -> Result<json> {
+      json sample_labels = json::object();
+      for (const Label& l : labels) {
+        sample_labels[l.name] = l.value;
+      }
+      return json{{{"Labels", sample_labels}, {"Value", value}}};
+    };
+    for (size_t i = 0; i < templates.size(); ++i) {
+      Result<std::string> got =
+          ExpandAlertTemplate("__alert_T", templates[i], labels, {}, "", value, options);
+      std::string expanded =
+          got.ok() ? *got : "<error expanding template: " + got.error().message() + ">";
+      EXPECT_EQ(expanded, want["a" + std::to_string(i)]) << templates[i] << " value " << value;
+    }
+  }
 }
 
 TEST(TemplateAlert, MissingDataFieldIsAnError) {
