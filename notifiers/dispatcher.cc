@@ -92,7 +92,7 @@ bool NeedsUpdate(const std::optional<NotificationLogEntry>& entry,
   if (!IsSubset(entry->firing, firing)) {
     return true;
   }
-  // All alerts resolved: notify irrespective of send_resolved, so the log forgets the firing
+  // All alerts resolved: notify irrespective of send_resolved, so the log clears the firing
   // alerts. When the last notification had no firing alerts either, the receiver never heard
   // of the alerts that fired and resolved since, so there is nothing to tell.
   if (firing.empty()) {

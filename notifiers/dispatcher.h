@@ -2,8 +2,8 @@
 // (against the notification log in StateStore) and retry stage, for a single route.
 //
 // Time advances only through Tick(), which runs whatever is due at clock->Now(), so tests drive
-// the dispatcher with a FakeClock and never sleep. Sends run on an executor, so Tick() never
-// waits for HTTP.
+// the dispatcher with a FakeClock and never sleep. Sends run on an executor, so Tick() does not
+// wait for HTTP unless the executor runs jobs inline, as tests do.
 //
 // Semantics, per aggregation group (alerts with the same values of the route's group_by labels;
 // "..." groups by all labels):
@@ -153,7 +153,7 @@ class Dispatcher {
     std::optional<Flush> flush;
   };
 
-  // What a job needs to make one attempt without holding mu_.
+  // The inputs of one attempt, copied so that a job runs without holding mu_.
   struct Attempt {
     std::shared_ptr<const Snapshot> snapshot;
     size_t task_index;

@@ -6,7 +6,7 @@ namespace alertd {
 
 namespace {
 
-// Peers' error bodies can be whole HTML pages; a prefix is enough to tell what went wrong.
+// Peers' error bodies can be whole HTML pages, and a prefix is enough to tell what went wrong.
 constexpr size_t kMaxBodyInMessage = 256;
 
 constexpr size_t kMinSecretPathLength = 8;

@@ -73,7 +73,7 @@ struct NotifyError {
 };
 
 // One configured integration of a receiver (one slack_configs or webhook_configs entry).
-// Notify may be called from a worker thread, never concurrently for the same instance.
+// Implementations are thread-safe: a multi-threaded executor may call Notify concurrently.
 class Notifier {
  public:
   virtual ~Notifier() = default;

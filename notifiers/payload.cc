@@ -53,7 +53,14 @@ std::string EncodeGoJson(const nlohmann::ordered_json& value) {
       // Go 1.19, which built Alertmanager 0.25, has no short escapes for backspace and form
       // feed. Escape pairs are copied whole so an escaped backslash is never misread.
       char next = dumped[i + 1];
-      out += next == 'b' ? "\\u0008" : next == 'f' ? "\\u000c" : std::string{c, next};
+      if (next == 'b') {
+        out += "\\u0008";
+      } else if (next == 'f') {
+        out += "\\u000c";
+      } else {
+        out += c;
+        out += next;
+      }
       ++i;
     } else if (c == '<') {
       out += "\\u003c";

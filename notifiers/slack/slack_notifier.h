@@ -49,8 +49,8 @@ class SlackNotifier final : public Notifier {
   // POSTs `body` to api_url.
   Result<HttpResponse> Post(const std::string& body) const;
 
-  // Turns the outcome of Post into an error, or nothing on success (see ClassifyHttpResult); a
-  // 2xx JSON body with "ok": false is a client error, as from Slack's Web API.
+  // Turns the outcome of Post into an error, or nothing on success (see ClassifyHttpResult).
+  // A 2xx JSON body with "ok": false, as Slack's Web API sends, is a client error.
   std::optional<NotifyError> Classify(const Result<HttpResponse>& result) const;
 
   // notify::Notifier
