@@ -436,7 +436,7 @@ class State {
       }
       auto it = receiver.json.find(name);
       if (it != receiver.json.end()) {
-        return Value::Json(*it);
+        return FieldValue(name, *it);
       }
       if (receiver.struct_type != nullptr) {
         Errorf("can't evaluate field " + name + " in type " + *receiver.struct_type);
@@ -454,6 +454,18 @@ class State {
 
   // Calls the function `ident`; `cmd` is the command it heads, or null for a function used as
   // an argument, which Go's errors then name by itself.
+  // A field's value. Alertmanager's Alert.StartsAt and EndsAt are time.Time, which JSON
+  // data carries as RFC 3339 strings.
+  Value FieldValue(const std::string& name, const nlohmann::json& value) const {
+    Value time;
+    if (common_.dialect == TemplateDialect::kAlertmanager &&
+        (name == "StartsAt" || name == "EndsAt") && value.is_string() &&
+        ParseRfc3339(value.get_ref<const std::string&>(), &time)) {
+      return time;
+    }
+    return Value::Json(value);
+  }
+
   Value EvalFunction(const Value& dot,
                      const Arg& ident,
                      const Command* cmd,

@@ -492,6 +492,11 @@ std::string FormatJson(const Value& v, const Spec& spec) {
     }
     return out + "]";
   }
+  if (j.size() == 2 && j.contains("Name") && j.contains("Value")) {
+    // Alertmanager's template.Pair, a Go struct, prints as {Name Value}.
+    return "{" + FormatValue(Value::Json(j["Name"]), spec) + " " +
+           FormatValue(Value::Json(j["Value"]), spec) + "}";
+  }
   std::string out = "map[";
   bool first = true;
   for (const auto& [k, e] : j.items()) {

@@ -1089,10 +1089,9 @@ const FuncSpec* FindMethod(TemplateDialect dialect, const Value& receiver, std::
   }
   const nlohmann::json& j = receiver.json;
   if (j.is_string()) {
-    int64_t nanos = 0;
-    int offset = 0;
+    Value time;
     const FuncSpec* method = Lookup(TimeMethods(), name);
-    if (method != nullptr && ParseRfc3339(j.get_ref<const std::string&>(), &nanos, &offset)) {
+    if (method != nullptr && ParseRfc3339(j.get_ref<const std::string&>(), &time)) {
       return method;
     }
     return nullptr;

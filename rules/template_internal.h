@@ -168,18 +168,22 @@ struct Value {
   enum class Kind { kInvalid, kJson, kTime };
   Kind kind = Kind::kInvalid;
   nlohmann::json json;
-  int64_t unix_nanos = 0;  // kTime
-  int offset_seconds = 0;  // kTime: the zone offset east of UTC that it prints in
+  int64_t unix_seconds = 0;  // kTime: seconds since the Unix epoch
+  int64_t nanos = 0;         // kTime: 0 to 999999999
+  int offset_seconds = 0;    // kTime: the zone offset east of UTC that it prints in
   // For a JSON object that models a Go struct: the struct's type name, which a missing
   // field's error names. Null for objects that model maps.
   const std::string* struct_type = nullptr;
 
   static Value Invalid() { return Value{}; }
 
-  static Value Json(nlohmann::json j) { return Value{Kind::kJson, std::move(j), 0, 0, nullptr}; }
+  static Value Json(nlohmann::json j) { return Value{Kind::kJson, std::move(j), 0, 0, 0, nullptr}; }
 
-  static Value Time(int64_t nanos, int offset = 0) {
-    return Value{Kind::kTime, nullptr, nanos, offset, nullptr};
+  // A time from nanoseconds since the Unix epoch.
+  static Value Time(int64_t unix_nanos, int offset = 0);
+
+  static Value Time(int64_t seconds, int64_t nanos, int offset) {
+    return Value{Kind::kTime, nullptr, seconds, nanos, offset, nullptr};
   }
 
   bool IsValid() const { return kind != Kind::kInvalid; }
@@ -215,13 +219,14 @@ std::string GoFormatFloat(double v, char verb, int prec);
 
 // Go's Time.Format with its reference layout ("2006-01-02 15:04:05.999999999 -0700 MST").
 // A zero offset prints as UTC; another offset has no zone name, so MST prints it as -0700.
-std::string FormatGoTime(int64_t unix_nanos, int offset_seconds, std::string_view layout);
+std::string FormatGoTime(const Value& time, std::string_view layout);
 
 // Go's Time.String.
 std::string GoTimeString(const Value& time);
 
 // Parses an RFC 3339 timestamp as time.Parse(time.RFC3339Nano, s) does.
-bool ParseRfc3339(std::string_view s, int64_t* unix_nanos, int* offset_seconds);
+// Years 1 to 9999 are accepted, as Go accepts them, so Go's zero time (0001-01-01) parses.
+bool ParseRfc3339(std::string_view s, Value* time);
 
 // ---- Execution ----------------------------------------------------------------------------
 

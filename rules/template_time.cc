@@ -46,10 +46,11 @@ bool IsLeap(int64_t y) {
   return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-Civil ToCivil(int64_t unix_nanos, int offset_seconds) {
-  int64_t secs = FloorDiv(unix_nanos, 1000000000);
+Civil ToCivil(const Value& t) {
+  int64_t secs = t.unix_seconds;
+  int offset_seconds = t.offset_seconds;
   Civil c;
-  c.nanos = unix_nanos - secs * 1000000000;
+  c.nanos = t.nanos;
   secs += offset_seconds;
   int64_t days = FloorDiv(secs, 86400);
   int64_t rem = secs - days * 86400;
@@ -265,16 +266,15 @@ Value AsTime(const Value& v) {
   if (v.kind == Value::Kind::kTime) {
     return v;
   }
-  int64_t nanos = 0;
-  int offset = 0;
-  if (v.IsString() && ParseRfc3339(v.json.get_ref<const std::string&>(), &nanos, &offset)) {
-    return Value::Time(nanos, offset);
+  Value time;
+  if (v.IsString() && ParseRfc3339(v.json.get_ref<const std::string&>(), &time)) {
+    return time;
   }
   Fail("value is not a time");
 }
 
 Civil CivilOf(const Value& t) {
-  return ToCivil(t.unix_nanos, t.offset_seconds);
+  return ToCivil(t);
 }
 
 FuncSpec Method(std::vector<ParamType> params,
@@ -284,8 +284,14 @@ FuncSpec Method(std::vector<ParamType> params,
 
 }  // namespace
 
-std::string FormatGoTime(int64_t unix_nanos, int offset_seconds, std::string_view layout) {
-  Civil c = ToCivil(unix_nanos, offset_seconds);
+Value Value::Time(int64_t unix_nanos, int offset) {
+  int64_t seconds = FloorDiv(unix_nanos, 1000000000);
+  return Time(seconds, unix_nanos - seconds * 1000000000, offset);
+}
+
+std::string FormatGoTime(const Value& time, std::string_view layout) {
+  Civil c = ToCivil(time);
+  int offset_seconds = time.offset_seconds;
   std::string out;
   size_t i = 0;
   while (i < layout.size()) {
@@ -300,10 +306,10 @@ std::string FormatGoTime(int64_t unix_nanos, int offset_seconds, std::string_vie
 }
 
 std::string GoTimeString(const Value& t) {
-  return FormatGoTime(t.unix_nanos, t.offset_seconds, "2006-01-02 15:04:05.999999999 -0700 MST");
+  return FormatGoTime(t, "2006-01-02 15:04:05.999999999 -0700 MST");
 }
 
-bool ParseRfc3339(std::string_view s, int64_t* unix_nanos, int* offset_seconds) {
+bool ParseRfc3339(std::string_view s, Value* time) {
   auto digits = [&](size_t pos, size_t n, int64_t* v) {
     if (pos + n > s.size()) {
       return false;
@@ -361,8 +367,7 @@ bool ParseRfc3339(std::string_view s, int64_t* unix_nanos, int* offset_seconds) 
   }
   int64_t days = DaysFromCivil(y, static_cast<int>(mo), static_cast<int>(d));
   int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - offset;
-  *unix_nanos = secs * 1000000000 + frac;
-  *offset_seconds = offset;
+  *time = Value::Time(secs, frac, offset);
   return true;
 }
 
@@ -375,15 +380,19 @@ const std::map<std::string, FuncSpec, std::less<>>& TimeMethods() {
     };
     m["Format"] = Method({P::kString}, [](auto&, auto& a) {
       Value t = AsTime(a[0]);
-      return Value::Json(
-          FormatGoTime(t.unix_nanos, t.offset_seconds, a[1].json.template get<std::string>()));
+      return Value::Json(FormatGoTime(t, a[1].json.template get<std::string>()));
     });
     m["String"] =
         Method({}, [](auto&, auto& a) { return Value::Json(GoTimeString(AsTime(a[0]))); });
-    m["UTC"] = Method({}, [](auto&, auto& a) { return Value::Time(AsTime(a[0]).unix_nanos, 0); });
-    m["Unix"] = int_method([](const Value& t) { return FloorDiv(t.unix_nanos, 1000000000); });
-    m["UnixMilli"] = int_method([](const Value& t) { return FloorDiv(t.unix_nanos, 1000000); });
-    m["UnixNano"] = int_method([](const Value& t) { return t.unix_nanos; });
+    m["UTC"] = Method({}, [](auto&, auto& a) {
+      Value t = AsTime(a[0]);
+      return Value::Time(t.unix_seconds, t.nanos, 0);
+    });
+    m["Unix"] = int_method([](const Value& t) { return t.unix_seconds; });
+    m["UnixMilli"] =
+        int_method([](const Value& t) { return t.unix_seconds * 1000 + t.nanos / 1000000; });
+    m["UnixNano"] =
+        int_method([](const Value& t) { return t.unix_seconds * 1000000000 + t.nanos; });
     m["Year"] = int_method([](const Value& t) { return CivilOf(t).year; });
     m["Day"] = int_method([](const Value& t) { return int64_t{CivilOf(t).day}; });
     m["Hour"] = int_method([](const Value& t) { return int64_t{CivilOf(t).hour}; });

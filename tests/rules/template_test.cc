@@ -868,9 +868,13 @@ TEST(TemplateAlertmanagerFunctions, DataMethods) {
   json data = {
       {"CommonLabels", {{"severity", "page"}, {"alertname", "Down"}, {"job", "node"}}},
       {"Alerts",
-       {{{"Status", "firing"}, {"Labels", {{"instance", "a"}}}},
+       {{{"Status", "firing"},
+         {"Labels", {{"instance", "a"}}},
+         {"StartsAt", "2015-06-23T13:19:44.128Z"}},
         {{"Status", "resolved"}, {"Labels", {{"instance", "b"}}}},
-        {{"Status", "firing"}, {"Labels", {{"instance", "c"}}}}}},
+        {{"Status", "firing"},
+         {"Labels", {{"instance", "c"}}},
+         {"StartsAt", "0001-01-01T00:00:00Z"}}}},
   };
 
   struct Case {
@@ -887,6 +891,9 @@ TEST(TemplateAlertmanagerFunctions, DataMethods) {
       {"{{ (.CommonLabels.Remove (stringSlice \"job\" \"alertname\")).Names }}", "[severity]"},
       {"{{ len .Alerts.Firing }} {{ len .Alerts.Resolved }}", "2 1"},
       {"{{ range .Alerts.Firing }}{{ .Labels.instance }}{{ end }}", "ac"},
+      {"{{ .CommonLabels.SortedPairs }}", "[{alertname Down} {job node} {severity page}]"},
+      {"{{ range .Alerts.Firing }}{{ .StartsAt }}|{{ .StartsAt.Format \"15:04\" }};{{ end }}",
+       "2015-06-23 13:19:44.128 +0000 UTC|13:19;0001-01-01 00:00:00 +0000 UTC|00:00;"},
   };
   for (const Case& c : cases) {
     Result<std::string> got = set.ExecuteText(c.text, data);
