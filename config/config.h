@@ -98,6 +98,7 @@ struct Config {
   std::string base_dir;  // directory of `file`; rule_files and *_file paths are relative to it
   GlobalConfig global;
   std::vector<std::string> rule_files;  // globs as written
+  std::vector<Mark> rule_file_marks;    // position of each rule_files entry, in the same order
   std::vector<ScrapeConfig> scrape_configs;
   StorageConfig storage;
   WebConfig web;
