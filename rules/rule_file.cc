@@ -33,6 +33,17 @@ struct PendingError {
   std::string message;
 };
 
+// The fields of one rule as read, before they are moved into a Rule.
+struct RuleFields {
+  yaml::Fields entries;
+  std::string alert;
+  std::string record;
+  std::vector<yaml::StringItem> labels;
+  std::vector<yaml::StringItem> annotations;
+
+  const Entry* Find(std::string_view key) const { return entries.Find(key); }
+};
+
 class Loader {
  public:
   Loader(const std::string& text, const std::string& path)
@@ -54,6 +65,20 @@ class Loader {
 
   std::optional<RuleGroup> LoadGroup(const YAML::Node& node);
   std::optional<Rule> LoadRule(const YAML::Node& node, const std::string& group, int index);
+  // Reads alert and record into `fields` and sets the rule's name and kind.
+  void ReadRuleName(RuleFields& fields,
+                    bool is_map,
+                    Position position,
+                    Rule& rule,
+                    std::vector<PendingError>& errors);
+  void ReadRuleExpr(const RuleFields& fields,
+                    bool is_map,
+                    Position position,
+                    Rule& rule,
+                    std::vector<PendingError>& errors);
+  void ValidateRecordingRule(const RuleFields& fields,
+                             const Rule& rule,
+                             std::vector<PendingError>& errors);
   void ValidateExpr(const Entry& entry, Rule& rule, std::vector<PendingError>& errors);
   // `alert` is empty for recording rules, whose labels are not templates.
   void ValidateLabels(const std::vector<yaml::StringItem>& labels,
@@ -194,109 +219,36 @@ std::optional<Rule> Loader::LoadRule(const YAML::Node& node, const std::string& 
   rule.column = position.column;
   std::vector<PendingError> pending;
   yaml::ErrorSink collect = Collect(pending);
-  yaml::Fields fields = yaml::ReadMapping(node, kRuleSchema, collect);
+  RuleFields fields;
+  fields.entries = yaml::ReadMapping(node, kRuleSchema, collect);
   if (node.IsNull()) {
     pending.push_back({position, "rule is empty; set alert or record, and expr"});
   }
+  ReadRuleName(fields, node.IsMap(), position, rule, pending);
+  ReadRuleExpr(fields, node.IsMap(), position, rule, pending);
 
-  std::string alert;
-  std::string record;
-  const Entry* alert_entry = fields.Find("alert");
-  const Entry* record_entry = fields.Find("record");
-  if (alert_entry != nullptr) {
-    alert = yaml::ReadString(*alert_entry, collect).value_or("");
+  if (const Entry* entry = fields.Find("for")) {
+    rule.for_ = yaml::ReadDuration(*entry, collect).value_or(Duration(0));
   }
-  if (record_entry != nullptr) {
-    record = yaml::ReadString(*record_entry, collect).value_or("");
+  if (const Entry* entry = fields.Find("keep_firing_for")) {
+    rule.keep_firing_for = yaml::ReadDuration(*entry, collect).value_or(Duration(0));
   }
-  rule.is_alert = !alert.empty();
-  rule.name = rule.is_alert ? alert : record;
+  if (const Entry* entry = fields.Find("labels")) {
+    fields.labels = yaml::ReadStringMap(*entry, collect);
+  }
+  if (const Entry* entry = fields.Find("annotations")) {
+    fields.annotations = yaml::ReadStringMap(*entry, collect);
+  }
+  if (!fields.record.empty() && fields.alert.empty()) {
+    ValidateRecordingRule(fields, rule, pending);
+  }
+  ValidateLabels(fields.labels, fields.alert, pending);
+  ValidateAnnotations(fields.annotations, fields.alert, pending);
 
-  if (node.IsMap()) {
-    if (!alert.empty() && !record.empty()) {
-      pending.push_back({alert_entry->key_position(),
-                         "rule sets both alert " + Quote(alert) + " and record " + Quote(record) +
-                             "; an alerting rule has alert and a recording rule has record"});
-    } else if (alert.empty() && record.empty()) {
-      pending.push_back({position,
-                         "rule has neither alert nor record; set alert for an alerting rule or "
-                         "record for a recording rule"});
-    }
-  }
-
-  const Entry* expr = fields.Find("expr");
-  if (expr != nullptr) {
-    rule.expr = yaml::ReadString(*expr, collect).value_or("");
-    yaml::ScalarLocator locator(source_, expr->value);
-    Position start = expr->value.IsScalar() ? locator.Start() : expr->value_position();
-    rule.expr_line = start.line;
-    rule.expr_column = start.column;
-  }
-  if (node.IsMap()) {
-    if (expr == nullptr) {
-      pending.push_back({position, "rule has no expr; set expr to a PromQL expression"});
-    } else if (rule.expr.empty() && (expr->value.IsNull() || expr->value.IsScalar())) {
-      pending.push_back({expr->value_position(), "expr is empty; set it to a PromQL expression"});
-    } else if (!rule.expr.empty()) {
-      ValidateExpr(*expr, rule, pending);
-    }
-  }
-
-  const Entry* for_entry = fields.Find("for");
-  if (for_entry != nullptr) {
-    rule.for_ = yaml::ReadDuration(*for_entry, collect).value_or(Duration(0));
-  }
-  const Entry* keep_entry = fields.Find("keep_firing_for");
-  if (keep_entry != nullptr) {
-    rule.keep_firing_for = yaml::ReadDuration(*keep_entry, collect).value_or(Duration(0));
-  }
-  std::vector<yaml::StringItem> labels;
-  std::vector<yaml::StringItem> annotations;
-  const Entry* labels_entry = fields.Find("labels");
-  if (labels_entry != nullptr) {
-    labels = yaml::ReadStringMap(*labels_entry, collect);
-  }
-  const Entry* annotations_entry = fields.Find("annotations");
-  if (annotations_entry != nullptr) {
-    annotations = yaml::ReadStringMap(*annotations_entry, collect);
-  }
-
-  // Checks of recording rules, in the order of Prometheus 2.42's Rule.Validate.
-  if (!record.empty() && alert.empty()) {
-    if (!annotations.empty()) {
-      pending.push_back({annotations_entry->key_position(),
-                         "recording rule cannot have annotations; only alerting rules have "
-                         "them, so remove annotations or change record to alert"});
-    }
-    if (rule.for_.count() != 0) {
-      pending.push_back({for_entry->key_position(),
-                         "recording rule cannot have for; only alerting rules wait before "
-                         "firing, so remove for or change record to alert"});
-    }
-    if (rule.keep_firing_for.count() != 0) {
-      pending.push_back({keep_entry->key_position(),
-                         "recording rule cannot have keep_firing_for; only alerting rules "
-                         "keep firing, so remove keep_firing_for or change record to alert"});
-    }
-    if (!IsValidMetricName(record)) {
-      std::string message = "invalid recording rule name " + Quote(record) +
-                            ": a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*";
-      if (record.find_first_of("{}") != std::string::npos) {
-        message += "; set labels under labels, not in the name";
-      }
-      pending.push_back({record_entry->value_position(), message});
-    }
-  }
-  if (rule.is_alert && !yaml::IsValidUtf8(alert)) {
-    pending.push_back({alert_entry->value_position(), "alert name is not valid UTF-8"});
-  }
-  ValidateLabels(labels, alert, pending);
-  ValidateAnnotations(annotations, alert, pending);
-
-  for (yaml::StringItem& label : labels) {
+  for (yaml::StringItem& label : fields.labels) {
     rule.labels.emplace_back(std::move(label.key), std::move(label.value));
   }
-  for (yaml::StringItem& annotation : annotations) {
+  for (yaml::StringItem& annotation : fields.annotations) {
     rule.annotations.emplace_back(std::move(annotation.key), std::move(annotation.value));
   }
   for (PendingError& error : pending) {
@@ -306,6 +258,93 @@ std::optional<Rule> Loader::LoadRule(const YAML::Node& node, const std::string& 
     return std::nullopt;
   }
   return rule;
+}
+
+void Loader::ReadRuleName(RuleFields& fields,
+                          bool is_map,
+                          Position position,
+                          Rule& rule,
+                          std::vector<PendingError>& errors) {
+  yaml::ErrorSink collect = Collect(errors);
+  const Entry* alert = fields.Find("alert");
+  if (alert != nullptr) {
+    fields.alert = yaml::ReadString(*alert, collect).value_or("");
+  }
+  if (const Entry* record = fields.Find("record")) {
+    fields.record = yaml::ReadString(*record, collect).value_or("");
+  }
+  rule.is_alert = !fields.alert.empty();
+  rule.name = rule.is_alert ? fields.alert : fields.record;
+  if (rule.is_alert && !yaml::IsValidUtf8(fields.alert)) {
+    errors.push_back({alert->value_position(), "alert name is not valid UTF-8"});
+  }
+  if (!is_map) {
+    return;
+  }
+  if (!fields.alert.empty() && !fields.record.empty()) {
+    errors.push_back({alert->key_position(),
+                      "rule sets both alert " + Quote(fields.alert) + " and record " +
+                          Quote(fields.record) +
+                          "; an alerting rule has alert and a recording rule has record"});
+  } else if (fields.alert.empty() && fields.record.empty()) {
+    errors.push_back({position,
+                      "rule has neither alert nor record; set alert for an alerting rule or "
+                      "record for a recording rule"});
+  }
+}
+
+void Loader::ReadRuleExpr(const RuleFields& fields,
+                          bool is_map,
+                          Position position,
+                          Rule& rule,
+                          std::vector<PendingError>& errors) {
+  const Entry* expr = fields.Find("expr");
+  if (expr != nullptr) {
+    rule.expr = yaml::ReadString(*expr, Collect(errors)).value_or("");
+    yaml::ScalarLocator locator(source_, expr->value);
+    Position start = expr->value.IsScalar() ? locator.Start() : expr->value_position();
+    rule.expr_line = start.line;
+    rule.expr_column = start.column;
+  }
+  if (!is_map) {
+    return;
+  }
+  if (expr == nullptr) {
+    errors.push_back({position, "rule has no expr; set expr to a PromQL expression"});
+  } else if (rule.expr.empty() && (expr->value.IsNull() || expr->value.IsScalar())) {
+    errors.push_back({expr->value_position(), "expr is empty; set it to a PromQL expression"});
+  } else if (!rule.expr.empty()) {
+    ValidateExpr(*expr, rule, errors);
+  }
+}
+
+// The checks of recording rules in Prometheus 2.42's Rule.Validate, in its order.
+void Loader::ValidateRecordingRule(const RuleFields& fields,
+                                   const Rule& rule,
+                                   std::vector<PendingError>& errors) {
+  if (!fields.annotations.empty()) {
+    errors.push_back({fields.Find("annotations")->key_position(),
+                      "recording rule cannot have annotations; only alerting rules have "
+                      "them, so remove annotations or change record to alert"});
+  }
+  if (rule.for_.count() != 0) {
+    errors.push_back({fields.Find("for")->key_position(),
+                      "recording rule cannot have for; only alerting rules wait before "
+                      "firing, so remove for or change record to alert"});
+  }
+  if (rule.keep_firing_for.count() != 0) {
+    errors.push_back({fields.Find("keep_firing_for")->key_position(),
+                      "recording rule cannot have keep_firing_for; only alerting rules "
+                      "keep firing, so remove keep_firing_for or change record to alert"});
+  }
+  if (!IsValidMetricName(fields.record)) {
+    std::string message = "invalid recording rule name " + Quote(fields.record) +
+                          ": a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*";
+    if (fields.record.find_first_of("{}") != std::string::npos) {
+      message += "; set labels under labels, not in the name";
+    }
+    errors.push_back({fields.Find("record")->value_position(), message});
+  }
 }
 
 void Loader::ValidateExpr(const Entry& entry, Rule& rule, std::vector<PendingError>& errors) {
