@@ -55,8 +55,10 @@ struct TemplateOptions {
   // Missing map keys. Unset: Go's default (kNoValue) for Template, and kZero for TemplateSet
   // and ExpandAlertTemplate, because Alertmanager and Prometheus set missingkey=zero.
   std::optional<MissingKey> missing_key;
-  // Maximum nesting of {{ template }} calls, as Go's maxExecDepth (100000 there).
-  int max_depth = 10000;
+  // Maximum nesting of {{ template }} calls. Go allows 100000 (maxExecDepth), but here each
+  // level takes about 1.3 to 2.5 KB of the C++ stack (measured on x86-64 GCC 12 -O2), so 100
+  // keeps a runaway recursion within a 256 KB thread stack.
+  int max_depth = 100;
 };
 
 struct ParseOptions {
@@ -101,6 +103,13 @@ class Template {
 // Named templates shared across files, as Alertmanager's template.FromGlob builds them:
 // every file's {{ define }}s join one namespace, and a later file's definition replaces an
 // earlier one. Not thread-safe while files are added; Execute* may run concurrently after.
+//
+// Data follows Alertmanager's template.Data with its Go field names (Receiver, Status,
+// Alerts, GroupLabels, CommonLabels, ...). In the Alertmanager dialect, string maps answer
+// KV's methods (SortedPairs, Names, Values, Remove), alert arrays answer Firing and Resolved,
+// and RFC 3339 strings under StartsAt and EndsAt are time.Time values.
+// NOTE: a missing field of Data or Alert reads as a missing map key here, where Go fails
+// with "can't evaluate field X in type template.Data".
 class TemplateSet {
  public:
   explicit TemplateSet(TemplateDialect dialect = TemplateDialect::kAlertmanager);

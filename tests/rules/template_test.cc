@@ -916,6 +916,17 @@ TEST(TemplateExecute, RecursionIsBounded) {
             "template depth (50)");
 }
 
+TEST(TemplateExecute, DefaultDepthStopsRecursion) {
+  Result<Template> t = Template::Parse("test",
+                                       "{{ define \"r\" }}{{ template \"r\" . }}{{ end }}"
+                                       "{{ template \"r\" . }}");
+  ASSERT_TRUE(t.ok());
+  Result<std::string> got = t->Execute(nullptr);
+  ASSERT_FALSE(got.ok());
+  EXPECT_NE(got.error().message().find("exceeded maximum template depth (100)"), std::string::npos)
+      << got.error().message();
+}
+
 TEST(TemplateExecute, TemplateIsReusable) {
   Result<Template> t = Template::Parse("test", "{{ .A }}");
   ASSERT_TRUE(t.ok());
