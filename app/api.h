@@ -1,0 +1,48 @@
+// alertd's HTTP endpoints: health, readiness, /metrics and the Prometheus-compatible
+// /api/v1/alerts, /api/v1/rules and /api/v1/targets.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "engine/rule_manager.h"
+#include "engine/scrape/scrape_manager.h"
+#include "web/http_server.h"
+#include "web/metrics.h"
+
+namespace alertd {
+
+// One readiness check: a name ("rules", "store") and a probe returning an error message, or
+// an empty string when the component is ready.
+struct ReadinessCheck {
+  std::string name;
+  std::function<std::string()> probe;
+};
+
+// What the handlers read. Pointers may be null while the daemon starts: readiness then fails
+// and the APIs return empty lists.
+struct ApiSources {
+  const Clock* clock = nullptr;
+  const RuleManager* rules = nullptr;
+  const ScrapeManager* scrape = nullptr;
+  const metrics::Registry* registry = nullptr;
+  std::vector<ReadinessCheck> readiness;
+};
+
+// Registers every endpoint on `server`. `sources` is read on each request: the daemon fills
+// it in as components start and must keep it alive while the server runs.
+void RegisterApi(HttpServer& server, const ApiSources* sources);
+
+// The JSON bodies, exposed for tests.
+nlohmann::json AlertsJson(const std::vector<ActiveAlert>& alerts);
+nlohmann::json RulesJson(const std::vector<GroupStatus>& groups, const std::string& type_filter);
+nlohmann::json TargetsJson(const std::vector<TargetStatus>& targets);
+
+// Go's time.Duration.String(): "1.234ms", "567µs", "5.001s", "1m30s".
+std::string FormatGoDuration(std::chrono::nanoseconds d);
+
+}  // namespace alertd

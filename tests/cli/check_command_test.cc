@@ -1,0 +1,170 @@
+// Runs the alertd binary as a user would: `alertd check rules` and `alertd check config`.
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+CommandResult RunAlertd(const std::string& args) {
+  std::string command = std::string(ALERTD_BINARY) + " " + args + " 2>&1";
+  CommandResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    return result;
+  }
+  std::array<char, 4096> buffer{};
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
+    result.output.append(buffer.data(), n);
+  }
+  int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+class CheckCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("alertd-cli-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string Write(const std::string& name, const std::string& text) {
+    fs::path path = dir_ / name;
+    std::ofstream(path, std::ios::binary) << text;
+    return path.string();
+  }
+
+  // The design notes' rules, copied unchanged into examples/xcord/rules.yml.
+  static std::string XcordRules() {
+    return ReadFile(fs::path(ALERTD_SOURCE_DIR) / "examples" / "xcord" / "rules.yml");
+  }
+
+  fs::path dir_;
+};
+
+std::string ReplaceOnce(std::string text, const std::string& from, const std::string& to) {
+  size_t pos = text.find(from);
+  EXPECT_NE(pos, std::string::npos) << "fixture text not found: " << from;
+  if (pos != std::string::npos) {
+    text.replace(pos, from.size(), to);
+  }
+  return text;
+}
+
+TEST_F(CheckCommandTest, XcordRulesPass) {
+  std::string path = std::string(ALERTD_SOURCE_DIR) + "/examples/xcord/rules.yml";
+  CommandResult result = RunAlertd("check rules " + path);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(result.output, path + ": 5 rules found\n");
+}
+
+TEST_F(CheckCommandTest, BadExpressionNamesPosition) {
+  std::string rules = ReplaceOnce(XcordRules(), "websocket_connections_active > 10000",
+                                  "websocket_connections_active > > 10000");
+  std::string path = Write("bad_expr.yml", rules);
+  CommandResult result = RunAlertd("check rules " + path);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  // The expression is a block scalar starting on line 42; the second '>' is at column 42.
+  EXPECT_NE(result.output.find(path + ":42:42: rule \"HighWebSocketConnections\": "),
+            std::string::npos)
+      << result.output;
+}
+
+TEST_F(CheckCommandTest, BadDurationNamesPosition) {
+  std::string rules = ReplaceOnce(XcordRules(), "for: 1m", "for: 1minute");
+  std::string path = Write("bad_for.yml", rules);
+  CommandResult result = RunAlertd("check rules " + path);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find(path + ":32:14: rule \"DBConnectionPoolExhausted\": "),
+            std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("\"1minute\""), std::string::npos) << result.output;
+}
+
+TEST_F(CheckCommandTest, UnknownFieldNamesPosition) {
+  std::string rules = ReplaceOnce(XcordRules(), "        labels:\n          severity: warning\n",
+                                  "        lables:\n          severity: warning\n");
+  std::string path = Write("bad_field.yml", rules);
+  CommandResult result = RunAlertd("check rules " + path);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find(path + ":22:9: rule \"HighLatency\": "), std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("lables"), std::string::npos) << result.output;
+}
+
+TEST_F(CheckCommandTest, ReportsEveryErrorOfAFile) {
+  std::string rules = ReplaceOnce(XcordRules(), "for: 1m", "for: 1minute");
+  rules = ReplaceOnce(rules, "websocket_connections_active > 10000",
+                      "websocket_connections_active > > 10000");
+  std::string path = Write("two_errors.yml", rules);
+  CommandResult result = RunAlertd("check rules " + path);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find(":32:14:"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find(":42:42:"), std::string::npos) << result.output;
+}
+
+TEST_F(CheckCommandTest, MissingFileExitsOne) {
+  CommandResult result = RunAlertd("check rules " + (dir_ / "absent.yml").string());
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.output.find("absent.yml"), std::string::npos) << result.output;
+}
+
+TEST_F(CheckCommandTest, ExampleConfigsPass) {
+  for (const char* example : {"quickstart", "node"}) {
+    std::string path = std::string(ALERTD_SOURCE_DIR) + "/examples/" + example + "/alertd.yml";
+    CommandResult result = RunAlertd("check config " + path);
+    EXPECT_EQ(result.exit_code, 0) << example << ": " << result.output;
+  }
+}
+
+TEST_F(CheckCommandTest, ConfigWithUnknownFieldFails) {
+  Write("rules.yml", XcordRules());
+  std::string path = Write("alertd.yml",
+                           "global:\n"
+                           "  scrape_interval: 15s\n"
+                           "  evalution_interval: 15s\n"
+                           "rule_files: [rules.yml]\n");
+  CommandResult result = RunAlertd("check config " + path);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find(path + ":3:3:"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("evalution_interval"), std::string::npos) << result.output;
+}
+
+TEST_F(CheckCommandTest, VersionFlagPrintsVersion) {
+  CommandResult result = RunAlertd("--version");
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.output.rfind("alertd ", 0), 0u) << result.output;
+}
+
+TEST_F(CheckCommandTest, RunRejectsInvalidConfig) {
+  std::string path = Write("alertd.yml", "global:\n  scrape_interval: fast\n");
+  CommandResult result = RunAlertd("run --config.file=" + path);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find(path + ":2:20:"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("\\\"fast\\\""), std::string::npos) << result.output;
+}
+
+}  // namespace
