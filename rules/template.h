@@ -28,7 +28,7 @@ namespace template_internal {
 struct Common;
 }
 
-// Which function map a template sees, as its upstream program defines it.
+// The function map a template uses, as its upstream program defines it.
 enum class TemplateDialect {
   // Prometheus 2.42 template/template.go: humanize*, query, first, label, value, ...
   kPrometheus,
@@ -36,8 +36,8 @@ enum class TemplateDialect {
   kAlertmanager,
 };
 
-// What `.Key` on a JSON object yields when the key is absent. Prometheus and Alertmanager
-// both set missingkey=zero, and their maps are map[string]string, whose zero value is "".
+// The result of `.Key` on a JSON object without that key. Prometheus and Alertmanager both
+// set missingkey=zero, and their maps are map[string]string, whose zero value is "".
 enum class MissingKey {
   kNoValue,  // Go's default: prints "<no value>"
   kZero,     // missingkey=zero on a map[string]string: the empty string
@@ -56,8 +56,8 @@ struct TemplateOptions {
   // and ExpandAlertTemplate, because Alertmanager and Prometheus set missingkey=zero.
   std::optional<MissingKey> missing_key;
   // Maximum nesting of {{ template }} calls. Go allows 100000 (maxExecDepth), but here each
-  // level takes about 1.3 to 2.5 KB of the C++ stack (measured on x86-64 GCC 12 -O2), so 100
-  // keeps a runaway recursion within a 256 KB thread stack.
+  // level takes about 1.3 to 2.5 KB of the C++ stack (an estimate from runs under ulimit -s,
+  // x86-64, GCC 12 -O2), so 100 keeps a runaway recursion within a 256 KB thread stack.
   int max_depth = 100;
 };
 
@@ -105,8 +105,8 @@ class Template {
 // earlier one. Not thread-safe while files are added; Execute* may run concurrently after.
 //
 // Data follows Alertmanager's template.Data with its Go field names (Receiver, Status,
-// Alerts, GroupLabels, CommonLabels, ...). In the Alertmanager dialect, string maps answer
-// KV's methods (SortedPairs, Names, Values, Remove), alert arrays answer Firing and Resolved,
+// Alerts, GroupLabels, CommonLabels, ...). In the Alertmanager dialect, string maps have
+// KV's methods (SortedPairs, Names, Values, Remove), alert arrays have Firing and Resolved,
 // and RFC 3339 strings under StartsAt and EndsAt are time.Time values.
 // NOTE: a missing field of Data or Alert reads as a missing map key here, where Go fails
 // with "can't evaluate field X in type template.Data".
