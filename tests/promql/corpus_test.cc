@@ -21,7 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char kCorpusDir[] = ALERTD_SOURCE_DIR "/../shared/corpus/prometheus-v2.42.0/promql";
+const char kCorpusDir[] = ALERTD_CORPUS_DIR "/prometheus-v2.42.0/promql";
 const char kPassingList[] = ALERTD_SOURCE_DIR "/tests/promql/corpus_passing.txt";
 const char kTestdataDir[] = ALERTD_SOURCE_DIR "/tests/promql/testdata";
 

@@ -572,8 +572,7 @@ TEST(MaxLookbackTest, AtModifierIsUnbounded) {
 // Corpus: every expression of Prometheus's PromQL test scripts and of the
 // awesome-prometheus-alerts rule files must parse.
 
-const std::filesystem::path kCorpus =
-    std::filesystem::path(ALERTD_SOURCE_DIR) / ".." / "shared" / "corpus";
+const std::filesystem::path kCorpus = std::filesystem::path(ALERTD_CORPUS_DIR);
 
 std::vector<std::string> ReadLines(const std::filesystem::path& path) {
   std::ifstream in(path);

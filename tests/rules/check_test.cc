@@ -181,7 +181,7 @@ std::vector<Verdict> ReadVerdicts(const std::string& tsv) {
 }
 
 TEST(CheckRulesCorpusTest, ExitCodesMatchPromtool) {
-  const std::string corpus = ALERTD_SOURCE_DIR "/../shared/corpus";
+  const std::string corpus = ALERTD_CORPUS_DIR;
   if (!std::filesystem::exists(corpus + "/REFERENCE-check-rules.tsv")) {
     GTEST_SKIP() << "the upstream corpus is not present at " << corpus;
   }
