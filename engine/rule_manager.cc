@@ -200,8 +200,10 @@ void RuleManager::EvalGroup(size_t i) {
   Group& group = *groups_[i];
   auto logger = Logger("rules");
   auto started = std::chrono::steady_clock::now();
-  TimePoint now = clock_->Now();
-  int64_t t_ms = ToMillis(now);
+  // Evaluation times are whole milliseconds, the resolution of samples and of the state
+  // store, so a restored active_at equals the one reported before the restart.
+  int64_t t_ms = ToMillis(clock_->Now());
+  TimePoint now = FromMillis(t_ms);
   std::vector<StoredAlert> upserts;
   std::vector<StoredAlert> deletes;
   size_t failed = 0;

@@ -1,0 +1,55 @@
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cmd/commands.h"
+#include "config/check_config.h"
+#include "rules/check.h"
+
+namespace alertd::cmd {
+
+Command AddCheckRulesCommand(CLI::App& check) {
+  struct Flags {
+    std::vector<std::string> files;
+    std::string lint = "duplicate-rules";
+    bool lint_fatal = false;
+    std::string format = "text";
+  };
+
+  auto flags = std::make_shared<Flags>();
+  CLI::App* app =
+      check.add_subcommand("rules", "Validate Prometheus rule files; exit 1 on any error.");
+  app->add_option("files", flags->files, "Rule files to check; - reads one from standard input.")
+      ->required();
+  app->add_option(
+      "--lint", flags->lint, "Lint checks to apply: all, duplicate-rules (the default) or none.");
+  app->add_flag("--lint-fatal", flags->lint_fatal, "Exit with code 3 on a lint finding.");
+  app->add_option("--format", flags->format, "Output format: text (the default) or json.")
+      ->check(CLI::IsMember({"text", "json"}));
+  return Command{app, [flags] {
+                   Result<rules::LintMode> lint = rules::ParseLintMode(flags->lint);
+                   if (!lint.ok()) {
+                     std::cerr << lint.error().message() << "\n";
+                     return 1;
+                   }
+                   rules::CheckRulesOptions options;
+                   options.lint = *lint;
+                   options.lint_fatal = flags->lint_fatal;
+                   options.format = flags->format == "json" ? rules::CheckFormat::kJson
+                                                            : rules::CheckFormat::kText;
+                   return rules::CheckRules(flags->files, options, std::cin, std::cout, std::cerr);
+                 }};
+}
+
+Command AddCheckConfigCommand(CLI::App& check) {
+  auto file = std::make_shared<std::string>();
+  CLI::App* app = check.add_subcommand(
+      "config", "Validate a configuration file and every rule file it names; exit 1 on error.");
+  app->add_option("file", *file, "Configuration file (alertd.yml).")->required();
+  return Command{app, [file] {
+                   return config::CheckConfig(*file, std::cout, std::cerr);
+                 }};
+}
+
+}  // namespace alertd::cmd

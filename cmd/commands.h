@@ -1,0 +1,25 @@
+// The subcommands of the alertd binary. Each Add* function registers one subcommand on its
+// parent and returns it with the action that runs it once the command line has been parsed.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace alertd::cmd {
+
+struct Command {
+  CLI::App* app = nullptr;
+  // Runs the command; returns the process exit code.
+  std::function<int()> run;
+};
+
+// alertd run
+Command AddRunCommand(CLI::App& parent);
+// alertd check rules FILE..., alertd check config FILE
+Command AddCheckRulesCommand(CLI::App& check);
+Command AddCheckConfigCommand(CLI::App& check);
+// alertd test promql FILE...
+Command AddTestPromqlCommand(CLI::App& test);
+
+}  // namespace alertd::cmd

@@ -1,0 +1,40 @@
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "app/daemon.h"
+#include "cmd/commands.h"
+#include "common/logging.h"
+
+namespace alertd::cmd {
+
+Command AddRunCommand(CLI::App& parent) {
+  struct Flags {
+    DaemonOptions daemon;
+    std::string log_level = "info";
+    std::string log_format = "logfmt";
+  };
+
+  auto flags = std::make_shared<Flags>();
+  CLI::App* run = parent.add_subcommand("run", "Run the daemon: scrape, evaluate rules, notify.");
+  run->add_option(
+         "--config.file", flags->daemon.config_file, "Path of the configuration file (alertd.yml).")
+      ->default_val("alertd.yml");
+  run->add_option("--log.level", flags->log_level, "Log level: debug, info, warn or error.")
+      ->default_val("info")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  run->add_option("--log.format", flags->log_format, "Log format: logfmt or json.")
+      ->default_val("logfmt")
+      ->check(CLI::IsMember({"logfmt", "json"}));
+  return Command{run, [flags] {
+                   auto format =
+                       flags->log_format == "json" ? LogFormat::kJson : LogFormat::kLogfmt;
+                   if (auto status = InitLogging(flags->log_level, format); !status.ok()) {
+                     std::cerr << status.error().message() << "\n";
+                     return 2;
+                   }
+                   return RunDaemon(flags->daemon);
+                 }};
+}
+
+}  // namespace alertd::cmd
