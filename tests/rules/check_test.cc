@@ -125,6 +125,103 @@ TEST_F(CheckRulesTest, DuplicateRulesWarnButSucceed) {
                 "give each a unique name or label set\n");
 }
 
+const char kDuplicates[] =
+    "groups:\n"
+    "  - name: g\n"
+    "    rules:\n"
+    "      - record: r\n"
+    "        expr: sum(up)\n"
+    "      - record: r\n"
+    "        expr: sum(up)\n";
+
+const char kDuplicateWarning[] =
+    ":6:9: warning: duplicate rule \"r\" with no labels: also defined at line 4; rules with the "
+    "same name and labels produce conflicting series, so give each a unique name or label set\n";
+
+TEST_F(CheckRulesTest, LintModesFollowPromtool) {
+  struct Case {
+    std::string lint;
+    bool fatal;
+    int exit_code;
+    bool warns;
+  };
+
+  const std::vector<Case> cases = {
+      {"duplicate-rules", false, 0, true},
+      {"all", false, 0, true},
+      {"duplicate-rules", true, kLintExitCode, true},
+      {"none", true, 0, false},
+      {"none", false, 0, false},
+  };
+  std::string path = Write("dup.yml", kDuplicates);
+  for (const Case& c : cases) {
+    Result<LintMode> lint = ParseLintMode(c.lint);
+    ASSERT_TRUE(lint.ok()) << c.lint;
+    CheckRulesOptions options;
+    options.lint = *lint;
+    options.lint_fatal = c.fatal;
+    std::istringstream in;
+    std::ostringstream out;
+    std::ostringstream err;
+    EXPECT_EQ(CheckRules({path}, options, in, out, err), c.exit_code) << c.lint << c.fatal;
+    EXPECT_EQ(out.str(), path + ": 2 rules found\n");
+    EXPECT_EQ(err.str(), c.warns ? path + kDuplicateWarning : "") << c.lint;
+  }
+}
+
+TEST_F(CheckRulesTest, ErrorsWinOverLintFatal) {
+  std::string dup = Write("dup.yml", kDuplicates);
+  std::string bad = Write("bad.yml", "groups: 3\n");
+  CheckRulesOptions options;
+  options.lint_fatal = true;
+  std::istringstream in;
+  std::ostringstream out;
+  std::ostringstream err;
+  EXPECT_EQ(CheckRules({dup, bad}, options, in, out, err), 1);
+}
+
+TEST(ParseLintModeTest, UnknownValueNamesAcceptedOnes) {
+  Result<LintMode> lint = ParseLintMode("dupes");
+  ASSERT_FALSE(lint.ok());
+  EXPECT_EQ(lint.error().message(),
+            "unknown lint check \"dupes\"; use one of all, duplicate-rules, none");
+}
+
+TEST_F(CheckRulesTest, DashReadsStandardInput) {
+  CheckRulesOptions options;
+  std::istringstream in(kDuplicates);
+  std::ostringstream out;
+  std::ostringstream err;
+  EXPECT_EQ(CheckRules({"-"}, options, in, out, err), 0);
+  EXPECT_EQ(out.str(), "<stdin>: 2 rules found\n");
+  EXPECT_EQ(err.str(), std::string("<stdin>") + kDuplicateWarning);
+}
+
+TEST_F(CheckRulesTest, JsonPrintsOneObjectPerFile) {
+  std::string dup = Write("dup.yml", kDuplicates);
+  CheckRulesOptions options;
+  options.format = CheckFormat::kJson;
+  std::istringstream in(
+      "groups:\n"
+      "  - name: g\n"
+      "    rules:\n"
+      "      - alert: A\n"
+      "        expr: up ==\n");
+  std::ostringstream out;
+  std::ostringstream err;
+  EXPECT_EQ(CheckRules({dup, "-"}, options, in, out, err), 1);
+  EXPECT_EQ(out.str(),
+            "{\"file\":\"" + dup +
+                "\",\"rules\":2,\"errors\":[],\"warnings\":[{\"line\":6,\"column\":9,"
+                "\"group\":\"g\",\"rule\":\"r\",\"message\":\"duplicate rule \\\"r\\\" with no "
+                "labels: also defined at line 4; rules with the same name and labels produce "
+                "conflicting series, so give each a unique name or label set\"}]}\n"
+                "{\"file\":\"<stdin>\",\"rules\":0,\"errors\":[{\"line\":5,\"column\":20,"
+                "\"group\":\"g\",\"rule\":\"A\",\"message\":\"invalid expression: unexpected end "
+                "of input\"}],\"warnings\":[]}\n");
+  EXPECT_EQ(err.str(), "");
+}
+
 TEST(FindDuplicateRulesTest, SameNameDifferentLabelsIsNotDuplicate) {
   Result<RuleFile> file = ParseRuleFile(
       "groups:\n"
