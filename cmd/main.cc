@@ -1,17 +1,11 @@
-// alertd: the daemon and its command-line tools. This file only parses arguments and calls
-// into the modules.
-#include <unistd.h>
-
-#include <iostream>
+// alertd: the daemon and its command-line tools. This file only assembles the subcommands;
+// each lives in its own cmd/*_command.cc.
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
-#include "app/daemon.h"
-#include "common/logging.h"
-#include "config/check_config.h"
-#include "rules/check.h"
+#include "cmd/commands.h"
 
 #ifndef ALERTD_VERSION
 #define ALERTD_VERSION "unknown"
@@ -22,53 +16,28 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("alertd ") + ALERTD_VERSION);
   app.require_subcommand(1);
 
-  // alertd run
-  alertd::DaemonOptions daemon_options;
-  std::string log_level = "info";
-  std::string log_format = "logfmt";
-  CLI::App* run = app.add_subcommand("run", "Run the daemon: scrape, evaluate rules, notify.");
-  run->add_option("--config.file",
-                  daemon_options.config_file,
-                  "Path of the configuration file (alertd.yml).")
-      ->default_val("alertd.yml");
-  run->add_option("--log.level", log_level, "Log level: debug, info, warn or error.")
-      ->default_val("info")
-      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
-  run->add_option("--log.format", log_format, "Log format: logfmt or json.")
-      ->default_val("logfmt")
-      ->check(CLI::IsMember({"logfmt", "json"}));
-
-  // alertd check rules|config
   CLI::App* check = app.add_subcommand("check", "Validate rule files or a configuration.");
   check->require_subcommand(1);
-  std::vector<std::string> rule_files;
-  CLI::App* check_rules =
-      check->add_subcommand("rules", "Validate Prometheus rule files; exit 1 on any error.");
-  check_rules->add_option("files", rule_files, "Rule files to check.")->required();
-  std::string config_file;
-  CLI::App* check_config = check->add_subcommand(
-      "config", "Validate a configuration file and every rule file it names; exit 1 on error.");
-  check_config->add_option("file", config_file, "Configuration file (alertd.yml).")->required();
+  CLI::App* test = app.add_subcommand("test", "Run PromQL test scripts or rule unit tests.");
+  test->require_subcommand(1);
+
+  std::vector<alertd::cmd::Command> commands = {
+      alertd::cmd::AddRunCommand(app),
+      alertd::cmd::AddCheckRulesCommand(*check),
+      alertd::cmd::AddCheckConfigCommand(*check),
+      alertd::cmd::AddTestPromqlCommand(*test),
+  };
+  (void)test;  // its subcommands join the list above
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-
-  if (check_rules->parsed()) {
-    return alertd::rules::CheckRules(rule_files, std::cout, std::cerr);
-  }
-  if (check_config->parsed()) {
-    return alertd::config::CheckConfig(config_file, std::cout, std::cerr);
-  }
-  if (run->parsed()) {
-    auto format = log_format == "json" ? alertd::LogFormat::kJson : alertd::LogFormat::kLogfmt;
-    if (auto status = alertd::InitLogging(log_level, format); !status.ok()) {
-      std::cerr << status.error().message() << "\n";
-      return 2;
+  for (const auto& command : commands) {
+    if (command.app->parsed()) {
+      return command.run();
     }
-    return alertd::RunDaemon(daemon_options);
   }
   return 0;
 }

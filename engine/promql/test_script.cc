@@ -277,9 +277,77 @@ struct Expected {
 struct EvalCommand {
   bool expect_fail = false;
   bool ordered = false;
-  int64_t t_ms = 0;
+  bool range = false;
+  int64_t t_ms = 0;                               // instant evaluations
+  int64_t start_ms = 0, end_ms = 0, step_ms = 0;  // range evaluations
   std::string expr;
 };
+
+// Native histogram samples are written as `{{schema:0 sum:...}}` in load blocks and results.
+bool HasHistogramSample(std::string_view line) {
+  return line.find("{{") != std::string_view::npos;
+}
+
+constexpr char kHistogramSkip[] =
+    "native histogram samples ({{...}}) are not supported; the case is skipped";
+
+// Reads the next space-separated word of `rest` and removes it.
+std::string_view NextWord(std::string_view& rest) {
+  rest = Trim(rest);
+  size_t end = rest.find_first_of(" \t");
+  std::string_view word = rest.substr(0, end);
+  rest = end == std::string_view::npos ? std::string_view() : Trim(rest.substr(end));
+  return word;
+}
+
+Result<int64_t> ParseEvalTime(std::string_view text, const char* what) {
+  Result<Duration> d = ParseDuration(text);
+  if (!d.ok()) {
+    return Error::Invalid("invalid " + std::string(what) + " \"" + std::string(text) + "\"");
+  }
+  return d->count();
+}
+
+// Parses the rest of `range from <start> to <end> step <step> <expr>` after `range`.
+Status ParseRangeParams(std::string_view rest, EvalCommand& cmd) {
+  const char* const kUsage = "expected eval range from <time> to <time> step <duration> <expr>";
+  if (NextWord(rest) != "from") {
+    return Error::Invalid(kUsage);
+  }
+  Result<int64_t> start = ParseEvalTime(NextWord(rest), "range start");
+  if (!start.ok()) {
+    return start.error();
+  }
+  if (NextWord(rest) != "to") {
+    return Error::Invalid(kUsage);
+  }
+  Result<int64_t> end = ParseEvalTime(NextWord(rest), "range end");
+  if (!end.ok()) {
+    return end.error();
+  }
+  if (NextWord(rest) != "step") {
+    return Error::Invalid(kUsage);
+  }
+  Result<int64_t> step = ParseEvalTime(NextWord(rest), "range step");
+  if (!step.ok()) {
+    return step.error();
+  }
+  if (*step <= 0) {
+    return Error::Invalid("range step must be positive");
+  }
+  if (*end < *start) {
+    return Error::Invalid("range end must not be before its start");
+  }
+  if (rest.empty()) {
+    return Error::Invalid("missing expression");
+  }
+  cmd.range = true;
+  cmd.start_ms = *start;
+  cmd.end_ms = *end;
+  cmd.step_ms = *step;
+  cmd.expr = std::string(rest);
+  return Status::Ok();
+}
 
 // Parses `eval[_fail|_ordered] instant [at <time>] <expr>`.
 Result<EvalCommand> ParseEvalCommand(std::string_view line) {
@@ -294,8 +362,17 @@ Result<EvalCommand> ParseEvalCommand(std::string_view line) {
     return Error::Invalid("unknown command \"" + std::string(verb) + "\"");
   }
   std::string_view rest = Trim(line.substr(verb.size()));
+  if (StartsWithWord(rest, "range")) {
+    if (cmd.ordered) {
+      return Error::Invalid("eval_ordered is not supported for range evaluations");
+    }
+    if (Status st = ParseRangeParams(rest.substr(5), cmd); !st.ok()) {
+      return st.error();
+    }
+    return cmd;
+  }
   if (!StartsWithWord(rest, "instant")) {
-    return Error::NotFound("only instant evaluations are supported");
+    return Error::Invalid("expected eval instant or eval range");
   }
   rest = Trim(rest.substr(7));
   if (StartsWithWord(rest, "at")) {
@@ -399,6 +476,7 @@ class ScriptRunner {
       Status st = Status::Ok();
       if (line == "clear") {
         store_ = std::make_unique<MemorySampleStore>();
+        histograms_loaded_ = false;
         block_end = i + 1;
       } else if (StartsWithWord(line, "load")) {
         st = Load(line, block, line_no);
@@ -424,6 +502,11 @@ class ScriptRunner {
       return Error::Invalid("invalid load interval \"" + std::string(interval_text) + "\"");
     }
     for (size_t j = 0; j < block.size(); ++j) {
+      if (HasHistogramSample(block[j])) {
+        // The store holds floats only: later evaluations could not see these series.
+        histograms_loaded_ = true;
+        continue;
+      }
       Result<SeriesLine> series = ParseSeriesLine(block[j]);
       if (!series.ok()) {
         return series.error().WithContext("line " + std::to_string(line_no + 1 + j));
@@ -451,7 +534,17 @@ class ScriptRunner {
       return;
     }
     c.expr = cmd->expr;
-    c.reason = Check(*cmd, block);
+    bool histograms = histograms_loaded_;
+    for (std::string_view l : block) {
+      histograms = histograms || HasHistogramSample(l);
+    }
+    if (histograms) {
+      c.outcome = EvalOutcome::kSkipped;
+      c.reason = kHistogramSkip;
+      result_.cases.push_back(std::move(c));
+      return;
+    }
+    c.reason = cmd->range ? CheckRange(*cmd, block) : Check(*cmd, block);
     c.outcome = c.reason.empty() ? EvalOutcome::kPassed : EvalOutcome::kFailed;
     result_.cases.push_back(std::move(c));
   }
@@ -524,8 +617,84 @@ class ScriptRunner {
     return why.empty() ? "" : "in range mode: " + why;
   }
 
+  // Returns an empty string when the range case passes, else why it failed. Follows the range
+  // comparison of Prometheus's later test.go: the expected values of a series are in
+  // expanding notation, one per step from the start, `_` for a step without a point.
+  std::string CheckRange(const EvalCommand& cmd, const std::vector<std::string_view>& block) {
+    struct ExpectedSeries {
+      Labels labels;
+      std::vector<SeriesValue> values;
+    };
+
+    std::vector<ExpectedSeries> expected;
+    for (std::string_view l : block) {
+      Result<SeriesLine> s = ParseSeriesLine(l);
+      if (!s.ok()) {
+        return "invalid expected result: " + s.error().message();
+      }
+      expected.push_back(ExpectedSeries{s->labels, s->values});
+    }
+    Result<ExprPtr> expr = ParseExpr(cmd.expr);
+    if (!expr.ok()) {
+      return "parse error: " + expr.error().message();
+    }
+    Result<Matrix> range = engine_.Range(**expr, *store_, cmd.start_ms, cmd.end_ms, cmd.step_ms);
+    if (cmd.expect_fail) {
+      return range.ok() ? "expected an evaluation error but the query succeeded" : "";
+    }
+    if (!range.ok()) {
+      return "evaluation error: " + range.error().message();
+    }
+    std::unordered_map<Labels, const ExpectedSeries*> by_labels;
+    for (const ExpectedSeries& e : expected) {
+      by_labels[e.labels] = &e;
+    }
+    std::unordered_map<Labels, bool> seen;
+    for (const MatrixSeries& s : *range) {
+      auto it = by_labels.find(s.metric);
+      if (it == by_labels.end()) {
+        return "unexpected metric " + s.metric.ToString() + " in result";
+      }
+      seen[s.metric] = true;
+      std::vector<Sample> want;
+      for (size_t i = 0; i < it->second->values.size(); ++i) {
+        const int64_t t = cmd.start_ms + static_cast<int64_t>(i) * cmd.step_ms;
+        if (t > cmd.end_ms) {
+          return "expected " + std::to_string(it->second->values.size()) + " points for " +
+                 s.metric.ToString() + ", but the query time range cannot return this many points";
+        }
+        if (it->second->values[i]) {
+          want.push_back(Sample{t, *it->second->values[i]});
+        }
+      }
+      if (want.size() != s.points.size()) {
+        return "expected " + std::to_string(want.size()) + " points for " + s.metric.ToString() +
+               " but got " + std::to_string(s.points.size());
+      }
+      for (size_t i = 0; i < want.size(); ++i) {
+        if (want[i].t != s.points[i].t) {
+          return "expected point " + std::to_string(i) + " of " + s.metric.ToString() +
+                 " at t=" + std::to_string(want[i].t) +
+                 "ms but it was at t=" + std::to_string(s.points[i].t) + "ms";
+        }
+        if (!AlmostEqual(want[i].v, s.points[i].v)) {
+          return "expected " + FormatValue(want[i].v) + " for " + s.metric.ToString() +
+                 " at t=" + std::to_string(want[i].t) + "ms but got " + FormatValue(s.points[i].v);
+        }
+      }
+    }
+    for (const ExpectedSeries& e : expected) {
+      if (!seen.count(e.labels)) {
+        return "expected metric " + e.labels.ToString() + " not found in a result of " +
+               std::to_string(range->size()) + " series";
+      }
+    }
+    return "";
+  }
+
   Engine engine_;
   std::unique_ptr<MemorySampleStore> store_;
+  bool histograms_loaded_ = false;  // since the last clear
   TestScriptResult result_;
 };
 

@@ -1,7 +1,11 @@
 // A runner for Prometheus's PromQL test scripts (the promql/testdata/*.test format of
 // Prometheus 2.42): `load <interval>` blocks of series in expanding notation, `clear`, and
 // `eval instant at <time> <expr>` (also eval_fail and eval_ordered) with the expected result
-// on the indented lines that follow.
+// on the indented lines that follow, and Prometheus's later
+// `eval range from <time> to <time> step <duration> <expr>` (also eval_fail), whose expected
+// series carry one value per step in expanding notation (`_` for a step without a point).
+// Native histogram samples (`{{schema:...}}`) are not supported: an eval whose expected result
+// has one, or that follows a load block with one (until the next `clear`), is skipped.
 #pragma once
 
 #include <cstdint>
