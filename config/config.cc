@@ -17,7 +17,7 @@ using yaml::Position;
 
 const yaml::Schema kTopSchema{
     "the configuration",
-    {"global", "rule_files", "scrape_configs", "storage", "web", "route", "receivers"},
+    {"global", "rule_files", "scrape_configs", "storage", "web", "route", "receivers", "query"},
     {// prometheus.yml
      "alerting",
      "remote_write",
@@ -297,6 +297,9 @@ Config Loader::Load(const std::string& text) {
   }
   if (const Entry* entry = fields.Find("web")) {
     LoadWeb(entry->value);
+  }
+  if (const Entry* entry = fields.Find("query")) {
+    LoadQueryConfig(entry->value, config_.query, Sink());
   }
   if (const Entry* entry = fields.Find("receivers")) {
     LoadReceivers(*entry);

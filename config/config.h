@@ -93,6 +93,13 @@ struct WebConfig {
   std::string external_url;  // empty: http://<listen_address>/
 };
 
+// Limits on each PromQL query, rule evaluations and the query API alike, with the defaults of
+// Prometheus's --query.max-samples and --query.timeout flags.
+struct QueryConfig {
+  int64_t max_samples = 50'000'000;
+  Duration timeout{120000};  // 2m
+};
+
 struct Config {
   std::string file;      // path of the loaded alertd.yml
   std::string base_dir;  // directory of `file`; rule_files and *_file paths are relative to it
@@ -104,6 +111,7 @@ struct Config {
   WebConfig web;
   std::optional<Route> route;  // absent: no notifications are sent
   std::vector<Receiver> receivers;
+  QueryConfig query;
 };
 
 // One problem found in a configuration file.

@@ -59,6 +59,9 @@ class Loader {
   std::vector<ConfigError> errors_;
 };
 
+// Reads the `query` section (query_config.cc).
+void LoadQueryConfig(const YAML::Node& node, QueryConfig& query, const yaml::ErrorSink& errors);
+
 // Joins a relative `path` to `base`; an absolute path is returned unchanged.
 std::string JoinPath(const std::string& base, const std::string& path);
 // Returns the directory part of `path`, "." when it has none.

@@ -30,6 +30,26 @@ Error TooManySamplesError() {
       "query processing would load too many samples into memory in query execution");
 }
 
+Error QueryTimeoutError() {
+  return Error::Timeout("query timed out in expression evaluation");
+}
+
+void Evaluator::StartDeadline() {
+  if (options_.timeout_ms <= 0) {
+    return;
+  }
+  static const SystemClock kSystemClock;
+  clock_ = options_.clock != nullptr ? options_.clock : &kSystemClock;
+  deadline_ = clock_->Now() + std::chrono::milliseconds(options_.timeout_ms);
+}
+
+Status Evaluator::CheckDeadline() const {
+  if (clock_ != nullptr && clock_->Now() > deadline_) {
+    return QueryTimeoutError();
+  }
+  return Status::Ok();
+}
+
 Status CheckUniqueLabelsets(const Vector& vector) {
   if (vector.size() < 2) {
     return Status::Ok();
@@ -378,6 +398,10 @@ Result<Value> Evaluator::EvalBinary(const BinaryExpr& bin, int64_t t) {
 }
 
 Result<Value> Evaluator::Eval(const Expr& expr, int64_t t) {
+  // Checked at every node, so steps, subquery steps and deep expressions all stop in time.
+  if (Status st = CheckDeadline(); !st.ok()) {
+    return st.error();
+  }
   const Expr::Node& node = expr.node;
   if (const auto* num = std::get_if<NumberLiteral>(&node)) {
     return Value(Scalar{t, num->value});

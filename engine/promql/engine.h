@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "common/clock.h"
 #include "common/result.h"
 #include "engine/promql/ast.h"
 #include "engine/promql/value.h"
@@ -20,6 +21,12 @@ struct EngineOptions {
   // Step of a subquery written without one, such as x[5m:] (Prometheus uses the global
   // evaluation interval, 1m by default).
   int64_t default_subquery_step_ms = 60 * 1000;
+  // How long one query may evaluate before it fails with "query timed out in expression
+  // evaluation" (Prometheus's --query.timeout, default 2m). 0 or less disables the limit.
+  int64_t timeout_ms = 2 * 60 * 1000;
+  // The clock the timeout is measured on; nullptr means the system clock. Must outlive the
+  // Engine.
+  const Clock* clock = nullptr;
 };
 
 // Evaluates parsed expressions against a Queryable. Stateless apart from its options, so one

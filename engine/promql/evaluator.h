@@ -48,7 +48,9 @@ class Evaluator {
             const Queryable& storage,
             int64_t query_start,
             int64_t query_end)
-      : options_(options), storage_(storage), query_start_(query_start), query_end_(query_end) {}
+      : options_(options), storage_(storage), query_start_(query_start), query_end_(query_end) {
+    StartDeadline();
+  }
 
   // Evaluates `expr` at time `t`.
   Result<Value> Eval(const Expr& expr, int64_t t);
@@ -60,6 +62,10 @@ class Evaluator {
   Status AddSamples(size_t n);
 
   void ResetSampleCount() { samples_in_step_ = 0; }
+
+  // Fails with "query timed out in expression evaluation" once options().timeout_ms has passed
+  // since the Evaluator was made.
+  Status CheckDeadline() const;
 
   const EngineOptions& options() const { return options_; }
 
@@ -82,8 +88,12 @@ class Evaluator {
   // Series of `vs` with their samples in `window`, from storage or from the per-query cache.
   const std::vector<Series>& Select(const VectorSelector& vs, TimeWindow window, int64_t t);
 
+  void StartDeadline();
+
   const EngineOptions& options_;
   const Queryable& storage_;
+  const Clock* clock_ = nullptr;
+  TimePoint deadline_{};
   int64_t query_start_;
   int64_t query_end_;
   size_t samples_in_step_ = 0;
@@ -92,6 +102,9 @@ class Evaluator {
 
 // Error raised when a step would hold more than EngineOptions::max_samples samples.
 Error TooManySamplesError();
+
+// Error raised when a query runs past EngineOptions::timeout_ms; its code is kTimeout.
+Error QueryTimeoutError();
 
 // Fails with "vector cannot contain metrics with the same labelset" when two elements of
 // `vector` share their labels.
