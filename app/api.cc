@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "app/query_api.h"
 #include "common/duration.h"
 #include "web/api_json.h"
 
@@ -248,6 +249,7 @@ void RegisterApi(HttpServer& server, const ApiSources* sources) {
     }
     return ApiSuccess(TargetsJson(targets));
   });
+  RegisterQueryApi(server, sources);
 }
 
 }  // namespace alertd

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
+#include "engine/promql/engine.h"
 #include "engine/rule_manager.h"
 #include "engine/scrape/scrape_manager.h"
 #include "web/http_server.h"
@@ -31,6 +32,10 @@ struct ApiSources {
   const ScrapeManager* scrape = nullptr;
   const metrics::Registry* registry = nullptr;
   std::vector<ReadinessCheck> readiness;
+  // The sample store /api/v1/query and friends read (app/query_api.h), and the limits their
+  // queries run with.
+  const Queryable* storage = nullptr;
+  promql::EngineOptions engine;
 };
 
 // Registers every endpoint on `server`. `sources` is read on each request: the daemon fills

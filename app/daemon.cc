@@ -295,6 +295,9 @@ int Daemon::Run() {
   rule_options.default_interval = config_.global.evaluation_interval;
   rule_options.external_labels = config_.global.external_labels;
   rule_options.external_url = external_url;
+  rule_options.engine.max_samples = static_cast<size_t>(config_.query.max_samples);
+  rule_options.engine.timeout_ms = config_.query.timeout.count();
+  rule_options.engine.clock = &clock_;
   if (dispatcher_) {
     rule_options.notify = [this](std::vector<NotifyAlert> alerts) {
       dispatcher_->Put(std::move(alerts));
@@ -334,6 +337,8 @@ int Daemon::Run() {
   sources_.rules = rules_.get();
   sources_.scrape = scrape_.get();
   sources_.registry = &registry_;
+  sources_.storage = &samples_;
+  sources_.engine = rule_options.engine;
   sources_.readiness.push_back({"rules", [this] {
                                   return rules_ ? std::string() : std::string("rules not loaded");
                                 }});
