@@ -50,8 +50,9 @@ def main():
 
         log = alertd.log()
         for state in ("to=pending", "to=firing"):
-            assert "alertname=TargetDown" in log and state in log, (
-                f"no log line with {state} for TargetDown:\n{log}")
+            lines = [line for line in log.splitlines()
+                     if "alert=TargetDown" in line and state in line]
+            assert lines, f"no log line with {state} for TargetDown:\n{log}"
         # alertd's own target is up: only one TargetDown alert exists.
         downs = [a for a in harness.alerts(base) if a["labels"]["alertname"] == "TargetDown"]
         assert len(downs) == 1, downs
