@@ -30,6 +30,12 @@ constexpr char kMaxTimeFormatted[] = "292277025-08-18T07:12:54.999999999Z";
 // Prometheus limits a range query to this many points per series.
 constexpr int64_t kMaxPoints = 11000;
 
+// Go's strconv.ParseFloat takes hex only with a p exponent, which API clients do not send, so
+// hex is rejected where strtod would accept it.
+bool IsHex(std::string_view s) {
+  return s.find_first_of("xX") != std::string_view::npos;
+}
+
 HttpServerResponse InvalidParam(std::string_view name, const std::string& why) {
   return ApiError(ApiErrorType::kBadData,
                   "invalid parameter \"" + std::string(name) + "\": " + why);
@@ -105,7 +111,8 @@ std::optional<int64_t> ParseRfc3339(std::string_view s) {
   return seconds * 1000 + millis;
 }
 
-// Reads an optional time parameter; `fallback` when it is absent or empty.
+// Reads an optional time parameter as Prometheus's parseTimeParam does: `fallback` when it is
+// absent or empty.
 Result<int64_t> TimeParam(const HttpServerRequest& request,
                           std::string_view name,
                           int64_t fallback) {
@@ -113,7 +120,12 @@ Result<int64_t> TimeParam(const HttpServerRequest& request,
   if (text.empty()) {
     return fallback;
   }
-  return ParseApiTime(text);
+  Result<int64_t> t = ParseApiTime(text);
+  if (!t.ok()) {
+    return Error::Invalid("Invalid time value for '" + std::string(name) +
+                          "': " + t.error().message());
+  }
+  return t;
 }
 
 promql::EngineOptions QueryOptions(const ApiSources* sources) {
@@ -124,9 +136,11 @@ promql::EngineOptions QueryOptions(const ApiSources* sources) {
   return options;
 }
 
-// Applies the request's `timeout` parameter, which can only shorten the configured limit.
+// Applies the request's `timeout` parameter, which can only shorten the configured limit. Sets
+// `expired` for a timeout of zero or less.
 std::optional<HttpServerResponse> ApplyTimeout(const HttpServerRequest& request,
-                                               promql::EngineOptions& options) {
+                                               promql::EngineOptions& options,
+                                               bool& expired) {
   std::string text = request.FormValue("timeout");
   if (text.empty()) {
     return std::nullopt;
@@ -135,7 +149,7 @@ std::optional<HttpServerResponse> ApplyTimeout(const HttpServerRequest& request,
   if (!timeout.ok()) {
     return InvalidParam("timeout", timeout.error().message());
   }
-  // An expired deadline: the query times out before it starts, as with Go's context.
+  expired = *timeout <= 0;
   const int64_t requested = std::max<int64_t>(*timeout, 1);
   options.timeout_ms = options.timeout_ms > 0 ? std::min(options.timeout_ms, requested) : requested;
   return std::nullopt;
@@ -216,12 +230,17 @@ HttpServerResponse HandleQuery(const ApiSources* sources, const HttpServerReques
     return InvalidParam("time", t.error().message());
   }
   promql::EngineOptions options = QueryOptions(sources);
-  if (auto bad = ApplyTimeout(request, options)) {
+  bool expired = false;
+  if (auto bad = ApplyTimeout(request, options, expired)) {
     return *bad;
   }
   Result<promql::ExprPtr> expr = promql::ParseExpr(request.FormValue("query"));
   if (!expr.ok()) {
     return InvalidParam("query", ParseErrorText(expr.error()));
+  }
+  if (expired) {
+    // Prometheus's context deadline has passed before the query leaves its queue.
+    return ApiError(ApiErrorType::kTimeout, "query timed out in query queue");
   }
   if (sources->storage == nullptr) {
     return QueryResult("vector", nlohmann::json::array());
@@ -260,12 +279,17 @@ HttpServerResponse HandleQueryRange(const ApiSources* sources, const HttpServerR
                     "the query resolution (?step=XX)");
   }
   promql::EngineOptions options = QueryOptions(sources);
-  if (auto bad = ApplyTimeout(request, options)) {
+  bool expired = false;
+  if (auto bad = ApplyTimeout(request, options, expired)) {
     return *bad;
   }
   Result<promql::ExprPtr> expr = promql::ParseExpr(request.FormValue("query"));
   if (!expr.ok()) {
     return InvalidParam("query", ParseErrorText(expr.error()));
+  }
+  if (expired) {
+    // Prometheus's context deadline has passed before the query leaves its queue.
+    return ApiError(ApiErrorType::kTimeout, "query timed out in query queue");
   }
   if (sources->storage == nullptr) {
     return QueryResult("matrix", nlohmann::json::array());
@@ -296,6 +320,8 @@ Result<std::vector<std::vector<LabelMatcher>>> ParseMatchers(
       return Error::Invalid(ParseErrorText(expr.error()));
     }
     const auto* vs = std::get_if<promql::VectorSelector>(&(*expr)->node);
+    // NOTE: Prometheus's grammar rejects these with the token it stopped at, such as
+    // `1:5: parse error: unexpected "("`, which this message does not reproduce.
     if (vs == nullptr || vs->offset_ms != 0 || vs->at) {
       return Error::Invalid("parse error: \"" + selector + "\" is not a series selector; use " +
                             "a metric name and label matchers such as up{job=\"api\"}");
@@ -311,11 +337,12 @@ Result<std::vector<std::vector<LabelMatcher>>> ParseMatchers(
   return sets;
 }
 
-// The series of the store in [start, end] that match any of the match[] sets, or every series
-// when `all_without_match` and no match[] is given.
+// The series of the store in [start, end] that match any of the match[] sets. The label
+// endpoints (`for_labels`) take every series when no match[] is given and, as in Prometheus,
+// report match[] errors without the "invalid parameter" prefix.
 Result<std::vector<Labels>> MatchingSeries(const ApiSources* sources,
                                            const HttpServerRequest& request,
-                                           bool all_without_match,
+                                           bool for_labels,
                                            std::optional<HttpServerResponse>& bad) {
   Result<int64_t> start = TimeParam(request, "start", kMinTimeMs);
   if (!start.ok()) {
@@ -330,10 +357,11 @@ Result<std::vector<Labels>> MatchingSeries(const ApiSources* sources,
   std::vector<std::string> selectors = request.FormValues("match[]");
   Result<std::vector<std::vector<LabelMatcher>>> sets = ParseMatchers(selectors);
   if (!sets.ok()) {
-    bad = InvalidParam("match[]", sets.error().message());
+    bad = for_labels ? ApiError(ApiErrorType::kBadData, sets.error().message())
+                     : InvalidParam("match[]", sets.error().message());
     return Error::Invalid("");
   }
-  if (sets->empty() && all_without_match) {
+  if (sets->empty() && for_labels) {
     Result<LabelMatcher> any = LabelMatcher::Create(MatchType::kRegexMatch, "__name__", ".*");
     if (!any.ok()) {
       return any.error();
@@ -447,7 +475,7 @@ Result<int64_t> ParseApiTime(std::string_view text) {
   if (!s.empty()) {
     char* end = nullptr;
     const double seconds = std::strtod(s.c_str(), &end);
-    if (end == s.c_str() + s.size() && std::isfinite(seconds)) {
+    if (end == s.c_str() + s.size() && std::isfinite(seconds) && !IsHex(s)) {
       double whole;
       double fraction = std::modf(seconds, &whole);
       fraction = std::round(fraction * 1000) / 1000;
@@ -474,7 +502,7 @@ Result<int64_t> ParseApiDuration(std::string_view text) {
   if (!s.empty()) {
     char* end = nullptr;
     const double seconds = std::strtod(s.c_str(), &end);
-    if (end == s.c_str() + s.size() && !std::isnan(seconds)) {
+    if (end == s.c_str() + s.size() && !std::isnan(seconds) && !IsHex(s)) {
       const double ms = seconds * 1000;
       if (ms > 9.2e15 || ms < -9.2e15) {
         return Error::Invalid("cannot parse \"" + s + "\" to a valid duration. It overflows int64");

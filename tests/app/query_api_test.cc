@@ -154,7 +154,22 @@ TEST_F(QueryApiTest, BadParametersAreBadData) {
 
   const std::vector<Case> cases = {
       {"/api/v1/query?query=up&time=yesterday",
-       "invalid parameter \"time\": cannot parse \"yesterday\" to a valid timestamp"},
+       "invalid parameter \"time\": Invalid time value for 'time': cannot parse \"yesterday\" "
+       "to a valid timestamp"},
+      {"/api/v1/query?query=1&time=0x10",
+       "invalid parameter \"time\": Invalid time value for 'time': cannot parse \"0x10\" to a "
+       "valid timestamp"},
+      {"/api/v1/query?query=",
+       "invalid parameter \"query\": 1:1: parse error: no expression found in input"},
+      {"/api/v1/series?match[]=up&start=x",
+       "invalid parameter \"start\": Invalid time value for 'start': cannot parse \"x\" to a "
+       "valid timestamp"},
+      {"/api/v1/labels?end=x",
+       "invalid parameter \"end\": Invalid time value for 'end': cannot parse \"x\" to a "
+       "valid timestamp"},
+      {"/api/v1/labels?match[]=%7B%7D", "match[] must contain at least one non-empty matcher"},
+      {"/api/v1/label/job/values?match[]=%7B%7D",
+       "match[] must contain at least one non-empty matcher"},
       {"/api/v1/query?query=up&timeout=soon",
        "invalid parameter \"timeout\": cannot parse \"soon\" to a valid duration"},
       {"/api/v1/query?query=" + Encode("sum(up"),
@@ -180,6 +195,15 @@ TEST_F(QueryApiTest, BadParametersAreBadData) {
     SCOPED_TRACE(c.target);
     ExpectError(Get(c.target), 400, "bad_data", c.message);
   }
+}
+
+TEST_F(QueryApiTest, ExpiredTimeoutParameterIsTimeout) {
+  ExpectError(
+      Get("/api/v1/query?query=1&timeout=0"), 503, "timeout", "query timed out in query queue");
+  ExpectError(Get("/api/v1/query_range?query=1&start=0&end=1&step=1&timeout=-1"),
+              503,
+              "timeout",
+              "query timed out in query queue");
 }
 
 TEST_F(QueryApiTest, ElevenThousandPointsAreAllowed) {
