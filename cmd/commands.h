@@ -21,5 +21,7 @@ Command AddCheckRulesCommand(CLI::App& check);
 Command AddCheckConfigCommand(CLI::App& check);
 // alertd test promql FILE...
 Command AddTestPromqlCommand(CLI::App& test);
+// alertd test rules FILE...
+Command AddTestRulesCommand(CLI::App& test);
 
 }  // namespace alertd::cmd

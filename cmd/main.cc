@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
       alertd::cmd::AddRunCommand(app),
       alertd::cmd::AddCheckRulesCommand(*check),
       alertd::cmd::AddCheckConfigCommand(*check),
+      alertd::cmd::AddTestRulesCommand(*test),
       alertd::cmd::AddTestPromqlCommand(*test),
   };
   (void)test;  // its subcommands join the list above
