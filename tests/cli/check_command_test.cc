@@ -1,13 +1,14 @@
 // Runs the alertd binary as a user would: `alertd check rules` and `alertd check config`.
 #include <sys/wait.h>
 
-#include <gtest/gtest.h>
-
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
 
 namespace {
 
@@ -82,7 +83,8 @@ TEST_F(CheckCommandTest, XcordRulesPass) {
 }
 
 TEST_F(CheckCommandTest, BadExpressionNamesPosition) {
-  std::string rules = ReplaceOnce(XcordRules(), "websocket_connections_active > 10000",
+  std::string rules = ReplaceOnce(XcordRules(),
+                                  "websocket_connections_active > 10000",
                                   "websocket_connections_active > > 10000");
   std::string path = Write("bad_expr.yml", rules);
   CommandResult result = RunAlertd("check rules " + path);
@@ -105,7 +107,8 @@ TEST_F(CheckCommandTest, BadDurationNamesPosition) {
 }
 
 TEST_F(CheckCommandTest, UnknownFieldNamesPosition) {
-  std::string rules = ReplaceOnce(XcordRules(), "        labels:\n          severity: warning\n",
+  std::string rules = ReplaceOnce(XcordRules(),
+                                  "        labels:\n          severity: warning\n",
                                   "        lables:\n          severity: warning\n");
   std::string path = Write("bad_field.yml", rules);
   CommandResult result = RunAlertd("check rules " + path);
@@ -117,8 +120,8 @@ TEST_F(CheckCommandTest, UnknownFieldNamesPosition) {
 
 TEST_F(CheckCommandTest, ReportsEveryErrorOfAFile) {
   std::string rules = ReplaceOnce(XcordRules(), "for: 1m", "for: 1minute");
-  rules = ReplaceOnce(rules, "websocket_connections_active > 10000",
-                      "websocket_connections_active > > 10000");
+  rules = ReplaceOnce(
+      rules, "websocket_connections_active > 10000", "websocket_connections_active > > 10000");
   std::string path = Write("two_errors.yml", rules);
   CommandResult result = RunAlertd("check rules " + path);
   EXPECT_EQ(result.exit_code, 1);
@@ -165,6 +168,51 @@ TEST_F(CheckCommandTest, RunRejectsInvalidConfig) {
   EXPECT_EQ(result.exit_code, 1) << result.output;
   EXPECT_NE(result.output.find(path + ":2:20:"), std::string::npos) << result.output;
   EXPECT_NE(result.output.find("\\\"fast\\\""), std::string::npos) << result.output;
+}
+
+const char kDuplicateRules[] =
+    "groups:\n"
+    "  - name: g\n"
+    "    rules:\n"
+    "      - record: r\n"
+    "        expr: sum(up)\n"
+    "      - record: r\n"
+    "        expr: sum(up)\n";
+
+TEST_F(CheckCommandTest, LintFlagsSetTheExitCode) {
+  std::string path = Write("dup.yml", kDuplicateRules);
+
+  struct Case {
+    std::string flags;
+    int exit_code;
+    bool warns;
+  };
+
+  const std::vector<Case> cases = {
+      {"", 0, true},
+      {"--lint=duplicate-rules", 0, true},
+      {"--lint-fatal", 3, true},
+      {"--lint=none --lint-fatal", 0, false},
+  };
+  for (const Case& c : cases) {
+    CommandResult result = RunAlertd("check rules " + c.flags + " " + path);
+    EXPECT_EQ(result.exit_code, c.exit_code) << c.flags << result.output;
+    std::string warning = path +
+                          ":6:9: warning: duplicate rule \"r\" with no labels: also defined at "
+                          "line 4; rules with the same name and labels produce conflicting "
+                          "series, so give each a unique name or label set\n";
+    EXPECT_EQ(result.output, (c.warns ? warning : "") + path + ": 2 rules found\n") << c.flags;
+  }
+  CommandResult bad = RunAlertd("check rules --lint=dupes " + path);
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.output, "unknown lint check \"dupes\"; use one of all, duplicate-rules, none\n");
+}
+
+TEST_F(CheckCommandTest, DashReadsRulesFromStandardInputAsJson) {
+  std::string path = Write("dup.yml", kDuplicateRules);
+  CommandResult result = RunAlertd("check rules --format=json --lint=none - < " + path);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(result.output, "{\"file\":\"<stdin>\",\"rules\":2,\"errors\":[],\"warnings\":[]}\n");
 }
 
 }  // namespace
