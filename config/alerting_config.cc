@@ -1,5 +1,5 @@
-// route and receivers of alertd.yml, validated as Alertmanager 0.25's config for the fields
-// alertd implements.
+// receivers of alertd.yml, validated as Alertmanager 0.25's config for the fields alertd
+// implements. The route tree is read by route_config.cc.
 #include <algorithm>
 #include <limits>
 
@@ -10,18 +10,6 @@ namespace {
 
 using yaml::Entry;
 using yaml::Position;
-
-const yaml::Schema kRouteSchema{
-    "route",
-    {"receiver", "group_by", "group_wait", "group_interval", "repeat_interval"},
-    {"routes",
-     "matchers",
-     "match",
-     "match_re",
-     "continue",
-     "mute_time_intervals",
-     "active_time_intervals"},
-    {}};
 
 const yaml::Schema kReceiverSchema{"receiver",
                                    {"name", "slack_configs", "webhook_configs"},
@@ -67,81 +55,6 @@ std::string Quote(std::string_view text) {
 }
 
 }  // namespace
-
-void Loader::LoadRoute(const Entry& entry) {
-  if (entry.value.IsNull()) {
-    return;
-  }
-  Route route;
-  Position position = yaml::PositionOf(entry.value);
-  route.mark = MarkAt(position);
-  yaml::Fields fields = yaml::ReadMapping(entry.value, kRouteSchema, Sink());
-  if (!entry.value.IsMap()) {
-    return;
-  }
-  const Entry* receiver = fields.Find("receiver");
-  if (receiver != nullptr) {
-    route.receiver = yaml::ReadString(*receiver, Sink()).value_or("");
-  }
-  if (route.receiver.empty()) {
-    Report(receiver != nullptr ? receiver->value_position() : entry.key_position(),
-           "route has no receiver; set receiver to the name of one of the receivers");
-  } else if (std::none_of(config_.receivers.begin(),
-                          config_.receivers.end(),
-                          [&](const Receiver& r) { return r.name == route.receiver; })) {
-    std::string message = "route receiver " + Quote(route.receiver) + " is not defined; ";
-    if (config_.receivers.empty()) {
-      message += "add it under receivers";
-    } else {
-      message += "add it under receivers or use one of:";
-      for (const Receiver& r : config_.receivers) {
-        message += " " + Quote(r.name);
-      }
-    }
-    Report(receiver->value_position(), message);
-  }
-
-  if (const Entry* group_by = fields.Find("group_by")) {
-    for (const yaml::StringItem& item : yaml::ReadStringItems(*group_by, Sink())) {
-      if (std::find(route.group_by.begin(), route.group_by.end(), item.value) !=
-          route.group_by.end()) {
-        Report(item.value_position, "duplicate label " + Quote(item.value) + " in group_by");
-        continue;
-      }
-      if (item.value != "..." && !IsValidLabelName(item.value)) {
-        Report(item.value_position,
-               "invalid label name " + Quote(item.value) +
-                   " in group_by: label names must match "
-                   "[a-zA-Z_][a-zA-Z0-9_]*");
-        continue;
-      }
-      route.group_by.push_back(item.value);
-    }
-    bool all =
-        std::find(route.group_by.begin(), route.group_by.end(), "...") != route.group_by.end();
-    if (all && route.group_by.size() > 1) {
-      Report(group_by->value_position(),
-             "group_by cannot mix \"...\" (all labels) with label names; use one or the other");
-    }
-  }
-  if (const Entry* wait = fields.Find("group_wait")) {
-    route.group_wait = yaml::ReadDuration(*wait, Sink()).value_or(route.group_wait);
-  }
-  for (auto [key, target] : {std::pair{"group_interval", &route.group_interval},
-                             std::pair{"repeat_interval", &route.repeat_interval}}) {
-    const Entry* field = fields.Find(key);
-    if (field == nullptr) {
-      continue;
-    }
-    std::optional<Duration> value = yaml::ReadDuration(*field, Sink());
-    if (value && value->count() == 0) {
-      Report(field->value_position(), std::string(key) + " cannot be zero");
-    } else if (value) {
-      *target = *value;
-    }
-  }
-  config_.route = std::move(route);
-}
 
 void Loader::LoadReceivers(const Entry& entry) {
   if (entry.value.IsNull()) {

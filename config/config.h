@@ -6,10 +6,12 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/labels.h"
+#include "common/matcher.h"
 #include "common/result.h"
 
 namespace alertd::config {
@@ -68,15 +70,22 @@ struct Route {
   std::string receiver;
   // Label names to group by. The single entry "..." groups by all labels.
   std::vector<std::string> group_by;
-  Duration group_wait{30000};        // Alertmanager default 30s
-  Duration group_interval{300000};   // Alertmanager default 5m
+  Duration group_wait{30000};          // Alertmanager default 30s
+  Duration group_interval{300000};     // Alertmanager default 5m
   Duration repeat_interval{14400000};  // Alertmanager default 4h
   Mark mark;
+  // The route's own matchers: `matchers`, `match` and `match_re` together, sorted by name,
+  // value, then type as Alertmanager sorts them. The root route has none.
+  std::vector<LabelMatcher> matchers;
+  bool continue_matching = false;  // `continue`: after a match, try the next siblings too
+  // Child routes. The loader fills in what a child leaves unset (receiver, group_by and the
+  // three intervals) from its parent, as Alertmanager's dispatch.NewRoute does.
+  std::vector<Route> routes;
 };
 
 struct GlobalConfig {
-  Duration scrape_interval{60000};  // Prometheus default 1m
-  Duration scrape_timeout{10000};   // Prometheus default 10s
+  Duration scrape_interval{60000};      // Prometheus default 1m
+  Duration scrape_timeout{10000};       // Prometheus default 10s
   Duration evaluation_interval{60000};  // Prometheus default 1m
   Labels external_labels;
   Duration resolve_timeout{300000};  // Alertmanager default 5m
@@ -128,8 +137,20 @@ struct ConfigError {
 Result<Config> LoadConfigFile(const std::string& path, std::vector<ConfigError>* errors);
 
 // Parses configuration text; `file` names it in errors and sets base_dir.
-Result<Config> ParseConfig(const std::string& text, const std::string& file,
+Result<Config> ParseConfig(const std::string& text,
+                           const std::string& file,
                            std::vector<ConfigError>* errors);
+
+// Loads only `route` and the names of `receivers` from an alertd.yml or an alertmanager.yml,
+// ignoring every other section and the receivers' integrations, as amtool's `config routes`
+// does. The route is validated as in LoadConfigFile.
+Result<Config> LoadRoutingFile(const std::string& path, std::vector<ConfigError>* errors);
+
+// Alertmanager 0.25's labels.ParseMatchers: matchers separated by commas, optionally inside
+// `{...}`, each `name OP value` with OP one of = != =~ !~ and the value optionally quoted.
+Result<std::vector<LabelMatcher>> ParseMatchers(std::string_view text);
+// Alertmanager 0.25's labels.ParseMatcher: one matcher.
+Result<LabelMatcher> ParseMatcher(std::string_view text);
 
 // Expands rule_files globs relative to base_dir, sorted, without duplicates.
 std::vector<std::string> ExpandRuleFiles(const Config& config);

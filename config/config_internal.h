@@ -23,6 +23,9 @@ class Loader {
   // Returns the configuration read so far; it is complete only when errors() is empty.
   Config Load(const std::string& text);
 
+  // Reads only `route` and the receiver names (route_config.cc), for LoadRoutingFile.
+  Config LoadRouting(const std::string& text);
+
   std::vector<ConfigError>& errors() { return errors_; }
 
  private:
@@ -48,8 +51,16 @@ class Loader {
   std::optional<ScrapeConfig> LoadScrapeConfig(const YAML::Node& node);
   void LoadStaticConfig(const YAML::Node& node, ScrapeConfig& scrape);
 
-  // alerting_config.cc
+  // route_config.cc
   void LoadRoute(const yaml::Entry& entry);
+  // `parent` is null for the root route; a child starts from a copy of its parent's options.
+  std::optional<Route> LoadRouteNode(const YAML::Node& node,
+                                     const Route* parent,
+                                     yaml::Position key_position);
+  void ReadRouteMatchers(const yaml::Fields& fields, Route& route);
+  void CheckRouteReceiver(const std::string& receiver, yaml::Position position);
+
+  // alerting_config.cc
   void LoadReceivers(const yaml::Entry& entry);
   std::optional<Receiver> LoadReceiver(const YAML::Node& node);
   std::optional<SlackConfig> LoadSlackConfig(const YAML::Node& node);

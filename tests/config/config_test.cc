@@ -167,9 +167,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "alertd.yml:3:20: invalid label name \"b-c\" in group_by: label names must "
                  "match [a-zA-Z_][a-zA-Z0-9_]*",
                  "alertd.yml:4:19: group_interval cannot be zero",
-                 "alertd.yml:5:20: repeat_interval cannot be zero",
-                 "alertd.yml:6:3: field \"routes\" in route is not supported yet by alertd; "
-                 "remove it"}},
+                 "alertd.yml:5:20: repeat_interval cannot be zero"}},
         BadCase{"RouteWithoutReceiver",
                 "route:\n  group_wait: 10\n",
                 {"alertd.yml:1:1: route has no receiver; set receiver to the name of one of the "
