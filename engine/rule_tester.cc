@@ -364,6 +364,9 @@ class Reader {
     if (const yaml::Entry* e = fields.Find("alertname")) {
       test.alertname = Scalar(*e);
     }
+    if (test.alertname.empty()) {
+      Report(yaml::PositionOf(node), "alert rule test has no alertname; name the alert to check");
+    }
     if (const yaml::Entry* e = fields.Find("exp_alerts")) {
       ForEachItem(*e, [&](const YAML::Node& item) {
         static const yaml::Schema kAlertSchema{
@@ -809,20 +812,6 @@ RuleUnitTestFileResult RunRuleUnitTestFile(const std::string& path,
       continue;
     }
     rule_files.push_back(std::move(*loaded));
-  }
-  if (!file.group_eval_order.empty()) {
-    std::set<std::string> groups;
-    for (const rules::RuleFile& rule_file : rule_files) {
-      for (const rules::RuleGroup& group : rule_file.groups) {
-        groups.insert(group.name);
-      }
-    }
-    for (const std::string& name : groups) {
-      if (!seen.count(name)) {
-        result.errors.push_back(path + ": group " + Quote(name) +
-                                " is missing from group_eval_order; list every group or none");
-      }
-    }
   }
   if (!result.errors.empty()) {
     return result;

@@ -181,6 +181,8 @@ TEST_F(RuleUnitTestTest, BadTestFilesNameThePosition) {
       {"tests:\n  - input_series:\n      - series: 'up{a=\"b\"'\n        values: '1'\n",
        ":3:17: invalid input series \"up{a=\\\"b\\\" 1\": expected label=\"value\" in series "
        "description \"up{a=\"b\" 1\""},
+      {"tests:\n  - alert_rule_test:\n      - eval_time: 1m\n",
+       ":3:9: alert rule test has no alertname; name the alert to check"},
       {"tests:\n  - input_series:\n      - series: up\n        values: '1 2xa'\n",
        ":3:17: invalid input series \"up 1 2xa\": "},
   };
@@ -191,6 +193,37 @@ TEST_F(RuleUnitTestTest, BadTestFilesNameThePosition) {
     EXPECT_EQ(result.errors[0].substr(0, path.size() + c.error.size()), path + c.error);
     EXPECT_FALSE(result.passed());
   }
+}
+
+TEST_F(RuleUnitTestTest, GroupEvalOrderDecidesWhatLaterGroupsSee) {
+  Write("chain.yml",
+        "groups:\n"
+        "  - name: second\n"
+        "    rules:\n"
+        "      - record: b\n"
+        "        expr: a + 1\n"
+        "  - name: first\n"
+        "    rules:\n"
+        "      - record: a\n"
+        "        expr: vector(1)\n");
+  auto test_file = [&](const std::string& order) {
+    return Write("test.yml",
+                 "rule_files: [chain.yml]\n" + order +
+                     "tests:\n"
+                     "  - promql_expr_test:\n"
+                     "      - expr: b\n"
+                     "        eval_time: 0s\n"
+                     "        exp_samples: [{labels: b, value: 2}]\n");
+  };
+  // In file order, `second` runs before `a` exists at 0s.
+  EXPECT_FALSE(RunRuleUnitTestFile(test_file(""), {}).passed());
+  EXPECT_TRUE(RunRuleUnitTestFile(test_file("group_eval_order: [first, second]\n"), {}).passed());
+  RuleUnitTestFileResult twice =
+      RunRuleUnitTestFile(test_file("group_eval_order: [first, first]\n"), {});
+  ASSERT_EQ(twice.errors.size(), 1u);
+  EXPECT_NE(twice.errors[0].find("group \"first\" is listed twice in group_eval_order"),
+            std::string::npos)
+      << twice.errors[0];
 }
 
 TEST_F(RuleUnitTestTest, MissingRuleFileFailsTheFile) {
