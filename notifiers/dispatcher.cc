@@ -1,6 +1,7 @@
 #include "notifiers/dispatcher.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "common/logging.h"
@@ -15,11 +16,11 @@ constexpr Duration kMinFlushTimeout{10000};
 // Alertmanager's maintenance interval, at which its notification log drops expired entries.
 constexpr Duration kPruneInterval{15 * 60 * 1000};
 
-// Alertmanager's routing tree key of the root route, which has no matchers.
-constexpr std::string_view kRootRouteKey = "{}";
-
-bool GroupsByAllLabels(const std::vector<std::string>& group_by) {
-  return std::find(group_by.begin(), group_by.end(), "...") != group_by.end();
+void CollectReceivers(const Route& route, std::set<std::string>& out) {
+  out.insert(route.receiver());
+  for (const auto& child : route.routes()) {
+    CollectReceivers(*child, out);
+  }
 }
 
 // Alertmanager's model.LabelSet.Before: fewer labels first, then the first differing value in
@@ -126,28 +127,33 @@ Dispatcher::Dispatcher(const config::Route& route,
                        StateStore* nflog,
                        const Clock* clock,
                        DispatcherOptions options)
-    : route_(route),
+    : tree_(std::make_unique<const Route>(route)),
       receivers_(std::move(receivers)),
       nflog_(nflog),
       clock_(clock),
       options_(std::move(options)) {
   options_.external_url = TrimTrailingSlash(options_.external_url);
-  auto it = receivers_.find(route_.receiver);
-  if (it == receivers_.end()) {
-    Logger("notify")->warn("Route receiver has no integrations, alerts are not sent receiver={}",
-                           LogValue(route_.receiver));
-  } else {
+  std::set<std::string> used;
+  CollectReceivers(*tree_, used);
+  for (const std::string& receiver : used) {
+    auto it = receivers_.find(receiver);
+    if (it == receivers_.end() || it->second.empty()) {
+      Logger("notify")->warn("Route receiver has no integrations, alerts are not sent receiver={}",
+                             LogValue(receiver));
+      continue;
+    }
+    std::vector<Integration>& integrations = integrations_[receiver];
     std::map<std::string, int, std::less<>> per_kind;
     for (const auto& notifier : it->second) {
       std::string kind(notifier->integration());
       int index = per_kind[kind]++;
-      integrations_.push_back(Integration{
+      integrations.push_back(Integration{
           .notifier = notifier.get(),
-          .log_key = route_.receiver + "/" + kind + "/" + std::to_string(index),
+          .log_key = receiver + "/" + kind + "/" + std::to_string(index),
           .counters = counters_.size(),
       });
       IntegrationCounters counters;
-      counters.receiver = route_.receiver;
+      counters.receiver = receiver;
       counters.integration = kind;
       counters.index = index;
       counters_.push_back(std::move(counters));
@@ -174,24 +180,26 @@ void Dispatcher::Put(std::vector<NotifyAlert> alerts) {
   TimePoint now = clock_->Now();
   std::lock_guard lock(mu_);
   for (auto& alert : alerts) {
-    Labels group_labels = GroupsByAllLabels(route_.group_by)
-                              ? alert.labels
-                              : LabelsBuilder(alert.labels).Keep(route_.group_by).Build();
-    std::string key = std::string(kRootRouteKey) + ":" + group_labels.ToString();
-    auto [it, created] = groups_.try_emplace(key);
-    Group& group = it->second;
-    if (created) {
-      group.group_labels = group_labels;
-      group.next_flush = now + route_.group_wait;
+    for (const Route* route : tree_->Match(alert.labels)) {
+      Labels group_labels = route->GroupLabels(alert.labels);
+      std::string labels_text = group_labels.ToString();
+      // Keyed by ID, not Key: sibling routes with the same matchers keep separate groups.
+      auto [it, created] = groups_.try_emplace(route->ID() + "\n" + labels_text);
+      Group& group = it->second;
+      if (created) {
+        group.route = route;
+        group.group_key = route->Key() + ":" + labels_text;
+        group.group_labels = std::move(group_labels);
+        group.next_flush = now + route->group_wait();
+      }
+      // As Alertmanager's aggrGroup.insert: an alert that started long enough ago is not held
+      // back for group_wait, e.g. after a restart.
+      if (!group.has_flushed && alert.starts_at + route->group_wait() < now) {
+        group.next_flush = std::min(group.next_flush, now);
+      }
+      group.alerts.insert_or_assign(alert.labels,
+                                    StoredAlert{.alert = alert, .version = ++next_version_});
     }
-    // As Alertmanager's aggrGroup.insert: an alert that started long enough ago is not held
-    // back for group_wait, e.g. after a restart.
-    if (!group.has_flushed && alert.starts_at + route_.group_wait < now) {
-      group.next_flush = std::min(group.next_flush, now);
-    }
-    Labels labels = alert.labels;
-    group.alerts.insert_or_assign(
-        std::move(labels), StoredAlert{.alert = std::move(alert), .version = ++next_version_});
   }
 }
 
@@ -206,7 +214,7 @@ void Dispatcher::Tick() {
         AdvanceFlush(group, now, jobs);
       }
       if (!group.flush && now >= group.next_flush) {
-        StartFlush(group, now, jobs);
+        StartFlush(it->first, group, now, jobs);
       }
       if (!group.flush && group.alerts.empty()) {
         it = groups_.erase(it);
@@ -230,14 +238,20 @@ void Dispatcher::Tick() {
   }
 }
 
-void Dispatcher::StartFlush(Group& group, TimePoint now, std::vector<std::function<void()>>& jobs) {
-  group.next_flush = now + route_.group_interval;
+void Dispatcher::StartFlush(const std::string& group_id,
+                            Group& group,
+                            TimePoint now,
+                            std::vector<std::function<void()>>& jobs) {
+  const Route& route = *group.route;
+  group.next_flush = now + route.group_interval();
   group.has_flushed = true;
   if (group.alerts.empty()) {
     return;
   }
   auto snapshot = std::make_shared<Snapshot>();
-  snapshot->group_key = std::string(kRootRouteKey) + ":" + group.group_labels.ToString();
+  snapshot->route = &route;
+  snapshot->group_id = group_id;
+  snapshot->group_key = group.group_key;
   snapshot->group_labels = group.group_labels;
   Flush flush;
   for (const auto& [labels, stored] : group.alerts) {
@@ -257,10 +271,10 @@ void Dispatcher::StartFlush(Group& group, TimePoint now, std::vector<std::functi
   std::sort(snapshot->firing.begin(), snapshot->firing.end());
   std::sort(snapshot->resolved.begin(), snapshot->resolved.end());
   flush.snapshot = std::move(snapshot);
-  flush.deadline = now + std::max(route_.group_interval, kMinFlushTimeout);
+  flush.deadline = now + std::max(route.group_interval(), kMinFlushTimeout);
   SendTask task;
   task.next_attempt = now;
-  flush.tasks.resize(integrations_.size(), task);
+  flush.tasks.resize(IntegrationsOf(route).size(), task);
   group.flush = std::move(flush);
   AdvanceFlush(group, now, jobs);
 }
@@ -322,8 +336,8 @@ std::function<void()> Dispatcher::MakeJob(Group& group, size_t task_index) {
 }
 
 void Dispatcher::RunAttempt(const Attempt& attempt) {
-  const Integration& integration = integrations_[attempt.task_index];
   const Snapshot& snapshot = *attempt.snapshot;
+  const Integration& integration = IntegrationsOf(*snapshot.route)[attempt.task_index];
   Notifier& notifier = *integration.notifier;
   TimePoint now = clock_->Now();
 
@@ -343,7 +357,7 @@ void Dispatcher::RunAttempt(const Attempt& attempt) {
                      snapshot.firing,
                      snapshot.resolved,
                      notifier.send_resolved(),
-                     route_.repeat_interval,
+                     snapshot.route->repeat_interval(),
                      now)) {
       CompleteAttempt(attempt, 0, std::nullopt);
       return;
@@ -360,7 +374,7 @@ void Dispatcher::RunAttempt(const Attempt& attempt) {
   // records the resolution for the next dedup check (Alertmanager's RetryStage does the same).
   const size_t sent_alerts = alerts.size();
   if (sent_alerts > 0) {
-    Notification notification = MakeNotification(route_.receiver,
+    Notification notification = MakeNotification(snapshot.route->receiver(),
                                                  std::move(alerts),
                                                  snapshot.group_labels,
                                                  options_.external_url,
@@ -392,10 +406,11 @@ void Dispatcher::CompleteAttempt(const Attempt& attempt,
                                  size_t sent_alerts,
                                  const std::optional<NotifyError>& error) {
   const bool sent = sent_alerts > 0;
-  const Integration& integration = integrations_[attempt.task_index];
+  const Route& route = *attempt.snapshot->route;
+  const Integration& integration = IntegrationsOf(route)[attempt.task_index];
   TimePoint now = clock_->Now();
   std::lock_guard lock(mu_);
-  auto it = groups_.find(attempt.snapshot->group_key);
+  auto it = groups_.find(attempt.snapshot->group_id);
   if (it == groups_.end() || !it->second.flush || it->second.flush->snapshot != attempt.snapshot) {
     return;  // unreachable: a flush with a task in flight is never finished
   }
@@ -412,7 +427,7 @@ void Dispatcher::CompleteAttempt(const Attempt& attempt,
       ++counters.notifications_sent;
       Logger("notify")->info(
           "Notification sent receiver={} integration={} group_key={} alerts={} attempts={}",
-          LogValue(route_.receiver),
+          LogValue(route.receiver()),
           integration.notifier->integration(),
           LogValue(attempt.snapshot->group_key),
           sent_alerts,
@@ -427,7 +442,7 @@ void Dispatcher::CompleteAttempt(const Attempt& attempt,
       Logger("notify")->warn(
           "Notify attempt failed receiver={} integration={} group_key={} attempt={} reason={} "
           "retryable={} err={}",
-          LogValue(route_.receiver),
+          LogValue(route.receiver()),
           integration.notifier->integration(),
           LogValue(attempt.snapshot->group_key),
           task.attempts,
@@ -463,14 +478,15 @@ void Dispatcher::CompleteAttempt(const Attempt& attempt,
 void Dispatcher::GiveUp(Group& group, size_t index, const NotifyError& error) {
   SendTask& task = group.flush->tasks[index];
   task.state = TaskState::kFailed;
-  IntegrationCounters& counters = counters_[integrations_[index].counters];
+  const Integration& integration = IntegrationsOf(*group.route)[index];
+  IntegrationCounters& counters = counters_[integration.counters];
   ++counters.notifications_failed;
   ++counters.failed_by_reason[std::string(FailureReasonName(error.reason))];
   Logger("notify")->error(
       "Notification failed, giving up until the next flush receiver={} integration={} "
       "group_key={} attempts={} reason={} err={}",
-      LogValue(route_.receiver),
-      integrations_[index].notifier->integration(),
+      LogValue(group.route->receiver()),
+      integration.notifier->integration(),
       LogValue(group.flush->snapshot->group_key),
       task.attempts,
       FailureReasonName(error.reason),
@@ -487,6 +503,12 @@ void Dispatcher::Execute(std::function<void()> job) {
     worker_queue_.push_back(std::move(job));
   }
   worker_cv_.notify_one();
+}
+
+const std::vector<Dispatcher::Integration>& Dispatcher::IntegrationsOf(const Route& route) const {
+  static const std::vector<Integration> kNone;
+  auto it = integrations_.find(route.receiver());
+  return it == integrations_.end() ? kNone : it->second;
 }
 
 void Dispatcher::WorkerLoop() {
@@ -511,7 +533,7 @@ void Dispatcher::Start() {
   }
   loop_stop_ = false;
   loop_ = std::thread([this] {
-    Logger("notify")->info("Dispatcher started receiver={}", LogValue(route_.receiver));
+    Logger("notify")->info("Dispatcher started receiver={}", LogValue(tree_->receiver()));
     std::unique_lock lock(loop_mu_);
     while (!loop_cv_.wait_for(lock, options_.tick_interval, [this] { return loop_stop_; })) {
       lock.unlock();
@@ -533,7 +555,7 @@ void Dispatcher::Stop() {
   }
   loop_cv_.notify_all();
   loop.join();
-  Logger("notify")->info("Dispatcher stopped receiver={}", LogValue(route_.receiver));
+  Logger("notify")->info("Dispatcher stopped receiver={}", LogValue(tree_->receiver()));
 }
 
 std::vector<IntegrationCounters> Dispatcher::Counters() const {

@@ -1,12 +1,15 @@
 // The notification router: Alertmanager 0.25's dispatcher, aggregation groups, dedup stage
-// (against the notification log in StateStore) and retry stage, for a single route.
+// (against the notification log in StateStore) and retry stage, over Alertmanager's route tree
+// (notifiers/route.h): each alert goes to every route it matches, and each route keeps its own
+// aggregation groups with its own receiver and timing.
 //
 // Time advances only through Tick(), which runs whatever is due at clock->Now(), so tests drive
 // the dispatcher with a FakeClock and never sleep. Sends run on an executor, so Tick() does not
 // wait for HTTP unless the executor runs jobs inline, as tests do.
 //
-// Semantics, per aggregation group (alerts with the same values of the route's group_by labels;
-// "..." groups by all labels):
+// Semantics, per aggregation group (alerts of one route with the same values of the route's
+// group_by labels; "..." groups by all labels). The group key, in notifications and in the
+// notification log, is the route's Key() and the group labels, as `{}/{a="b"}:{alertname="X"}`:
 // - The first flush comes group_wait after the group was created, or at the next Tick when an
 //   alert's starts_at is already more than group_wait in the past. Later flushes come every
 //   group_interval.
@@ -39,6 +42,7 @@
 #include "common/labels.h"
 #include "config/config.h"
 #include "notifiers/notifier.h"
+#include "notifiers/route.h"
 #include "storage/state_store.h"
 
 namespace alertd {
@@ -73,8 +77,8 @@ struct IntegrationCounters {
 
 class Dispatcher {
  public:
-  // Routes every alert to `route.receiver`, whose integrations are `receivers[route.receiver]`.
-  // `nflog` and `clock` must outlive the dispatcher.
+  // Routes alerts through the tree rooted at `route`; a route's integrations are
+  // `receivers[receiver]`. `nflog` and `clock` must outlive the dispatcher.
   Dispatcher(const config::Route& route,
              std::map<std::string, std::vector<std::unique_ptr<Notifier>>> receivers,
              StateStore* nflog,
@@ -99,7 +103,8 @@ class Dispatcher {
   void Start();
   void Stop();
 
-  // One entry per integration, in receiver and configuration order. Thread-safe.
+  // One entry per integration of each receiver some route uses, in receiver name and then
+  // configuration order. Thread-safe.
   std::vector<IntegrationCounters> Counters() const;
 
   // Number of aggregation groups and of alerts in them. Thread-safe.
@@ -131,6 +136,8 @@ class Dispatcher {
 
   // The alerts of one flush, shared with the jobs that send them.
   struct Snapshot {
+    const Route* route;
+    std::string group_id;  // key of the group in groups_
     std::string group_key;
     Labels group_labels;
     std::vector<NotifyAlert> alerts;  // sorted as Alertmanager sorts; firing ends_at zeroed
@@ -146,6 +153,8 @@ class Dispatcher {
   };
 
   struct Group {
+    const Route* route = nullptr;
+    std::string group_key;
     Labels group_labels;
     std::map<Labels, StoredAlert> alerts;
     TimePoint next_flush{};
@@ -160,7 +169,10 @@ class Dispatcher {
     bool check_dedup;
   };
 
-  void StartFlush(Group& group, TimePoint now, std::vector<std::function<void()>>& jobs);
+  void StartFlush(const std::string& group_id,
+                  Group& group,
+                  TimePoint now,
+                  std::vector<std::function<void()>>& jobs);
   void AdvanceFlush(Group& group, TimePoint now, std::vector<std::function<void()>>& jobs);
   void FinishFlush(Group& group);
   std::function<void()> MakeJob(Group& group, size_t task_index);
@@ -171,17 +183,19 @@ class Dispatcher {
                        const std::optional<NotifyError>& error);
   void GiveUp(Group& group, size_t task_index, const NotifyError& error);
   void Execute(std::function<void()> job);
+  // The integrations of the route's receiver; empty when it has none.
+  const std::vector<Integration>& IntegrationsOf(const Route& route) const;
   void WorkerLoop();
 
-  const config::Route route_;
+  const std::unique_ptr<const Route> tree_;
   std::map<std::string, std::vector<std::unique_ptr<Notifier>>> receivers_;
   StateStore* const nflog_;
   const Clock* const clock_;
   DispatcherOptions options_;
-  std::vector<Integration> integrations_;  // of route_.receiver
+  std::map<std::string, std::vector<Integration>> integrations_;  // by receiver name
 
   mutable std::mutex mu_;
-  std::map<std::string, Group> groups_;  // by group key
+  std::map<std::string, Group> groups_;  // by route ID and group labels
   std::vector<IntegrationCounters> counters_;
   uint64_t next_version_ = 0;
   TimePoint next_prune_{};
