@@ -57,7 +57,7 @@ EXPRESSIONS = [
 ]
 
 
-def fmt(v):
+def format_value(v):
     if v == int(v) and abs(v) < 1e15:
         return str(int(v))
     return repr(v)
@@ -77,7 +77,7 @@ def write_dataset(path, series, start_s):
             def emit(name, labels, values):
                 head = "%s{%s} " % (name, labels)
                 for t, v in zip(ts, values):
-                    lines.append("%s%s %d\n" % (head, fmt(v), t))
+                    lines.append("%s%s %d\n" % (head, format_value(v), t))
 
             emit("up", base, [0.0 if i % 50 == 0 and k > 200 else 1.0 for k in range(POINTS)])
             emit("instance_info", base + ',version="v%d"' % (i % 4), [1.0] * POINTS)
@@ -204,7 +204,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="promql-compare-")
     proc = None
     try:
-        # Whole hours, ending three hours ago, so the data lies wholly in the past.
+        # The hour of data starts at a whole hour 4 hours back, so it lies wholly in the past.
         start_s = (int(time.time()) // 3600 - 4) * 3600
         eval_s = start_s + (POINTS - 1) * STEP_S
         om = os.path.join(tmp, "data.om")

@@ -4,7 +4,9 @@
 // per expression with the median evaluation time and the result.
 //
 // Usage: promql_eval_tool DATA.om EXPRESSIONS.txt TIME_MS REPEAT
-// EXPRESSIONS.txt holds one expression per line.
+// EXPRESSIONS.txt contains one expression per line.
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -36,10 +38,11 @@ long ResidentBytes() {
   std::ifstream statm("/proc/self/statm");
   long pages = 0, resident = 0;
   statm >> pages >> resident;
-  return resident * 4096;
+  return resident * sysconf(_SC_PAGESIZE);
 }
 
-// Prometheus's JSON spelling of a float: the shortest text that reads back to the same value.
+// Formats a float with 17 significant digits, which read back to the same double, and spells
+// NaN and the infinities as Prometheus's JSON does.
 std::string FormatValue(double v) {
   if (std::isnan(v)) {
     return "NaN";
