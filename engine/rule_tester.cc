@@ -907,7 +907,8 @@ std::string RuleUnitTestJUnit(const std::vector<RuleUnitTestFileResult>& results
       } else if (test.passed()) {
         xml << "/>\n";
       } else {
-        xml << ">\n      <failure message=\"" << test.failures.size() << " expectations failed\">"
+        xml << ">\n      <failure message=\""
+            << "failed expectations: " << test.failures.size() << "\">"
             << XmlEscape(Join(test.failures, "\n\n")) << "</failure>\n    </testcase>\n";
       }
     }

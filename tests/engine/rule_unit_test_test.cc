@@ -279,7 +279,7 @@ TEST_F(RuleUnitTestTest, JUnitReportListsEachTest) {
                 "    <testcase name=\"tests[1]\" classname=\"" +
                 path +
                 "\">\n"
-                "      <failure message=\"1 expectations failed\">expr: &quot;1&quot;, time: 0s,\n"
+                "      <failure message=\"failed expectations: 1\">expr: &quot;1&quot;, time: 0s,\n"
                 "    exp: {} 2E+00\n    got: {} 1E+00</failure>\n"
                 "    </testcase>\n"
                 "  </testsuite>\n</testsuites>\n");
