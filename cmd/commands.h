@@ -23,5 +23,7 @@ Command AddCheckConfigCommand(CLI::App& check);
 Command AddTestPromqlCommand(CLI::App& test);
 // alertd test rules FILE...
 Command AddTestRulesCommand(CLI::App& test);
+// alertd routes test --config.file=FILE LABEL=VALUE... (adds the `routes` parent too)
+Command AddRoutesCommand(CLI::App& parent);
 
 }  // namespace alertd::cmd

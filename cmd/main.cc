@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
       alertd::cmd::AddCheckConfigCommand(*check),
       alertd::cmd::AddTestRulesCommand(*test),
       alertd::cmd::AddTestPromqlCommand(*test),
+      alertd::cmd::AddRoutesCommand(app),
   };
   (void)test;  // its subcommands join the list above
 
