@@ -30,7 +30,11 @@ double Seconds(std::chrono::nanoseconds d) {
   return std::chrono::duration<double>(d).count();
 }
 
-double Seconds(Duration d) {
+// Whole seconds as a JSON integer, as Go encodes a float64 such as 5 ("5", not "5.0").
+nlohmann::json Seconds(Duration d) {
+  if (d.count() % 1000 == 0) {
+    return d.count() / 1000;
+  }
   return std::chrono::duration<double>(d).count();
 }
 
@@ -43,7 +47,6 @@ std::string TimeJson(TimePoint t) {
 }
 
 nlohmann::json AlertJson(const Alert& alert) {
-  nlohmann::ordered_json out;
   nlohmann::json json;
   json["labels"] = LabelsJson(alert.labels);
   json["annotations"] = LabelsJson(alert.annotations);
@@ -156,9 +159,14 @@ nlohmann::json RulesJson(const std::vector<GroupStatus>& groups, const std::stri
       nlohmann::json json;
       json["name"] = rule.name;
       json["query"] = rule.query;
-      json["labels"] = PairsJson(rule.labels);
+      // Prometheus omits an empty lastError, and empty labels of a recording rule.
+      if (rule.is_alert || !rule.labels.empty()) {
+        json["labels"] = PairsJson(rule.labels);
+      }
       json["health"] = RuleHealthName(rule.eval.health);
-      json["lastError"] = rule.eval.last_error;
+      if (!rule.eval.last_error.empty()) {
+        json["lastError"] = rule.eval.last_error;
+      }
       json["evaluationTime"] = Seconds(rule.eval.evaluation_duration);
       json["lastEvaluation"] = TimeJson(rule.eval.last_evaluation);
       if (rule.is_alert) {

@@ -1,9 +1,14 @@
 #include "app/daemon.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -36,6 +41,7 @@ namespace fs = std::filesystem;
 
 // Name of the SQLite file inside storage.path.
 constexpr char kStateFileName[] = "alertd.db";
+constexpr char kLockFileName[] = "lock";
 
 // How much sample history the rules need: the longest look-back of any rule plus two of the
 // longest evaluation interval, at least the lookback delta.
@@ -86,6 +92,7 @@ class Daemon {
 
  private:
   bool Load();
+  bool LockStorage(const fs::path& storage_dir);
   void RegisterMetrics();
   void Schedule();
   void Shutdown();
@@ -107,6 +114,7 @@ class Daemon {
   std::unique_ptr<Scheduler> scheduler_;
   ApiSources sources_;
   int64_t retention_ms_ = 0;
+  int lock_fd_ = -1;  // held open, and so locked, until the process exits
 };
 
 bool Daemon::Load() {
@@ -162,6 +170,9 @@ bool Daemon::Load() {
                 LogValue(ec.message()));
     return false;
   }
+  if (!LockStorage(storage_dir)) {
+    return false;
+  }
   std::string db_path = (storage_dir / kStateFileName).string();
   auto store = OpenSqliteStateStore(db_path);
   if (!store.ok()) {
@@ -172,6 +183,32 @@ bool Daemon::Load() {
   }
   store_ = std::move(*store);
   log_->info("Opened the state store path={}", LogValue(db_path));
+  return true;
+}
+
+// Takes an exclusive lock on storage.path/lock for the life of the process, so that a second
+// daemon on the same directory fails to start instead of sending every notification twice.
+// The kernel releases the lock when the process exits, also after a crash.
+bool Daemon::LockStorage(const fs::path& storage_dir) {
+  std::string lock_path = (storage_dir / kLockFileName).string();
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) {
+    log_->error("Opening the storage lock file failed path={} err={}",
+                LogValue(lock_path),
+                LogValue(std::strerror(errno)));
+    return false;
+  }
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    log_->error(
+        "Storage directory is locked by another alertd process, stop that process or change "
+        "storage.path path={}",
+        LogValue(storage_dir.string()));
+    return false;
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(lock_fd_, 0) != 0 || ::write(lock_fd_, pid.data(), pid.size()) < 0) {
+    log_->warn("Writing the process id to the lock file failed path={}", LogValue(lock_path));
+  }
   return true;
 }
 

@@ -6,7 +6,7 @@ the firing alert.
 
 import argparse
 import os
-import shutil
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -56,6 +56,17 @@ def main():
         # alertd's own target is up: only one TargetDown alert exists.
         downs = [a for a in harness.alerts(base) if a["labels"]["alertname"] == "TargetDown"]
         assert len(downs) == 1, downs
+
+        # A second daemon on the same storage directory is rejected: both would notify.
+        with open(os.path.join(work.path, "alertd.yml")) as f:
+            text = f.read().replace(f"127.0.0.1:{port}", f"127.0.0.1:{harness.free_port()}")
+        with open(os.path.join(work.path, "second.yml"), "w") as f:
+            f.write(text)
+        second = subprocess.run([args.alertd, "run", "--config.file=second.yml"],
+                                cwd=work.path, capture_output=True, text=True, timeout=30)
+        assert second.returncode == 1, f"second daemon exit code {second.returncode}"
+        assert "Storage directory is locked by another alertd process" in second.stderr, (
+            second.stderr)
 
         code = alertd.terminate()
         assert code == 0, f"exit code {code}"
