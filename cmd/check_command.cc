@@ -4,7 +4,9 @@
 #include <vector>
 
 #include "cmd/commands.h"
+#include "common/http_client.h"
 #include "config/check_config.h"
+#include "notifiers/receivers.h"
 #include "rules/check.h"
 
 namespace alertd::cmd {
@@ -42,13 +44,33 @@ Command AddCheckRulesCommand(CLI::App& check) {
                  }};
 }
 
+// Builds every receiver's integrations as `alertd run` does, which parses their templates, so
+// that `check config` rejects what the daemon would reject at start. Returns the exit code.
+static int CheckReceivers(const std::string& file, std::ostream& err) {
+  std::vector<config::ConfigError> errors;
+  auto config = config::LoadConfigFile(file, &errors);
+  if (!config.ok()) {
+    return 1;  // CheckConfig has reported it already
+  }
+  auto receivers = BuildReceivers(*config, MakeCurlHttpClient());
+  if (!receivers.ok()) {
+    err << receivers.error().message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 Command AddCheckConfigCommand(CLI::App& check) {
   auto file = std::make_shared<std::string>();
   CLI::App* app = check.add_subcommand(
       "config", "Validate a configuration file and every rule file it names; exit 1 on error.");
   app->add_option("file", *file, "Configuration file (alertd.yml).")->required();
   return Command{app, [file] {
-                   return config::CheckConfig(*file, std::cout, std::cerr);
+                   int code = config::CheckConfig(*file, std::cout, std::cerr);
+                   if (code != 0) {
+                     return code;
+                   }
+                   return CheckReceivers(*file, std::cerr);
                  }};
 }
 

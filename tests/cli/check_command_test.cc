@@ -216,3 +216,23 @@ TEST_F(CheckCommandTest, DashReadsRulesFromStandardInputAsJson) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(CheckCommandTest, ConfigWithBadSlackTemplateFails) {
+  std::string path = Write("alertd.yml",
+                           "route:\n"
+                           "  receiver: team\n"
+                           "receivers:\n"
+                           "  - name: team\n"
+                           "    slack_configs:\n"
+                           "      - api_url: http://127.0.0.1:1/hook\n"
+                           "        title: '{{ .Foo '\n");
+  CommandResult result = RunAlertd("check config " + path);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("receiver \"team\""), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("Slack title template is invalid"), std::string::npos)
+      << result.output;
+}
+
+}  // namespace
