@@ -309,6 +309,8 @@ TEST(CheckRulesCorpusTest, ExitCodesMatchPromtool) {
   EXPECT_EQ(rulefmt_rows, 13);
   std::cout << "check rules agrees with promtool 2.42 on " << agree << " of " << verdicts.size()
             << " corpus files\n";
+  std::cout << "check rules agreement: " << agree << " passed, " << verdicts.size() - agree
+            << " failed\n";
   for (const std::string& disagreement : disagreements) {
     std::cout << "  differs: " << disagreement;
   }
