@@ -10,31 +10,14 @@
 
 #include <gtest/gtest.h>
 
+#include "cli/run_alertd.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-CommandResult RunAlertd(const std::string& args) {
-  std::string command = std::string(ALERTD_BINARY) + " " + args + " 2>&1";
-  CommandResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    return result;
-  }
-  std::array<char, 4096> buffer{};
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-    result.output.append(buffer.data(), n);
-  }
-  int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using alertd::testing::CommandResult;
+using alertd::testing::RunAlertd;
 
 class TestRulesCommandTest : public ::testing::Test {
  protected:
