@@ -290,7 +290,7 @@ void Dispatcher::AdvanceFlush(Group& group,
       GiveUp(group,
              i,
              NotifyError{.retryable = true,
-                         .reason = FailureReason::kTimeout,
+                         .reason = task.last_reason.value_or(FailureReason::kTimeout),
                          .message = "no attempt succeeded before the flush deadline (the next "
                                     "group_interval); last error: " +
                                     task.last_error,
@@ -451,6 +451,7 @@ void Dispatcher::CompleteAttempt(const Attempt& attempt,
           LogValue(error->message));
     }
     task.last_error = error->message;
+    task.last_reason = error->reason;
     if (!error->retryable) {
       GiveUp(group, attempt.task_index, *error);
     } else {

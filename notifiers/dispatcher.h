@@ -132,6 +132,8 @@ class Dispatcher {
     int attempts = 0;
     bool dedup_passed = false;  // the notification log check ran and asked for a send
     std::string last_error;
+    // Reason of the last failed attempt; a give-up at the deadline reports it.
+    std::optional<FailureReason> last_reason;
   };
 
   // The alerts of one flush, shared with the jobs that send them.
