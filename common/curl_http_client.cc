@@ -89,6 +89,18 @@ std::string DescribeError(CURLcode code, const char* error_buffer, std::string_v
   while (!detail.empty() && (detail.back() == '\n' || detail.back() == '\r')) {
     detail.pop_back();
   }
+  // libcurl adds the elapsed time ("port 9 after 2 ms: ..."). Dropping it keeps the message
+  // of a repeated failure identical, so callers that log on a change of error log it once.
+  if (size_t after = detail.find(" after "); after != std::string::npos) {
+    size_t digits = after + 7;
+    size_t end = digits;
+    while (end < detail.size() && detail[end] >= '0' && detail[end] <= '9') {
+      ++end;
+    }
+    if (end > digits && detail.compare(end, 3, " ms") == 0) {
+      detail.erase(after, end + 3 - after);
+    }
+  }
   std::vector<std::string_view> secrets;
   size_t scheme_end = url.find("://");
   size_t authority_start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;

@@ -132,6 +132,12 @@ TEST(CurlHttpClientTest, ConnectionRefusedIsUnavailable) {
       << response.error().message();
   EXPECT_EQ(response.error().message().find("SECRET"), std::string::npos)
       << response.error().message();
+  // No elapsed time, so two failures of the same kind give the same message.
+  EXPECT_EQ(response.error().message().find(" ms"), std::string::npos)
+      << response.error().message();
+  auto again = client->Do(request);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().message(), response.error().message());
 }
 
 TEST(CurlHttpClientTest, ErrorMessagesOmitUserInfoPathAndQuery) {
