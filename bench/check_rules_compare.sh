@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Times `alertd check rules` against Debian's `promtool check rules` on the same rule files,
 # one invocation each over every file, and prints both wall times and their ratio.
-# Usage: bench/check_rules_compare.sh ALERTD [CORPUS_DIR] [REPEAT]
+# Usage: bench/check_rules_compare.sh ALERTD CORPUS_DIR [REPEAT]
 set -euo pipefail
 
-alertd=${1:?usage: bench/check_rules_compare.sh ALERTD [CORPUS_DIR] [REPEAT]}
-corpus=${2:-"$(dirname "$0")/../../shared/corpus"}
+usage="usage: bench/check_rules_compare.sh ALERTD CORPUS_DIR [REPEAT]"
+alertd=${1:?$usage}
+corpus=${2:?$usage}
 repeat=${3:-5}
 
 mapfile -t files < <(find "$corpus/awesome/dist/rules" "$corpus/awesome/expanded" \

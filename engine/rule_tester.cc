@@ -18,6 +18,7 @@
 #include "common/duration.h"
 #include "common/labels.h"
 #include "engine/promql/parser.h"
+#include "engine/promql/printer.h"
 #include "engine/promql/test_script.h"
 #include "engine/rule_manager.h"
 #include "rules/rule_file.h"
@@ -75,30 +76,6 @@ struct TestFile {
   std::vector<TestGroup> tests;
 };
 
-// Go's strconv.Quote for the printable ASCII and UTF-8 the messages carry.
-std::string Quote(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out + "\"";
-}
-
 // Prometheus's labels.Labels.String(): every label, __name__ included, inside braces.
 std::string LabelsString(const Labels& labels) {
   std::string out = "{";
@@ -108,7 +85,7 @@ std::string LabelsString(const Labels& labels) {
       out += ", ";
     }
     first = false;
-    out += label.name + "=" + Quote(label.value);
+    out += label.name + "=" + promql::QuoteString(label.value);
   }
   return out + "}";
 }
@@ -348,7 +325,7 @@ class Reader {
     Result<promql::SeriesLine> parsed = promql::ParseSeriesLine(line);
     if (!parsed.ok()) {
       Report(series->value_position(),
-             "invalid input series " + Quote(line) + ": " + parsed.error().message());
+             "invalid input series " + promql::QuoteString(line) + ": " + parsed.error().message());
       return;
     }
     group.input_series.push_back(InputSeries{parsed->labels, parsed->values});
@@ -384,8 +361,8 @@ class Reader {
             RE2 re(pattern.value, RE2::Quiet);
             if (!re.ok()) {
               Report(pattern.value_position,
-                     "invalid regular expression " + Quote(pattern.value) + " for annotation " +
-                         pattern.key + ": " + re.error());
+                     "invalid regular expression " + promql::QuoteString(pattern.value) +
+                         " for annotation " + pattern.key + ": " + re.error());
               continue;
             }
             alert.annotation_patterns.emplace_back(pattern.key, pattern.value);
@@ -417,8 +394,9 @@ class Reader {
           if (!text.empty()) {
             Result<promql::SeriesLine> parsed = promql::ParseSeriesLine(text + " 0");
             if (!parsed.ok()) {
-              Report(f->value_position(),
-                     "invalid labels " + Quote(text) + ": " + parsed.error().message());
+              Report(
+                  f->value_position(),
+                  "invalid labels " + promql::QuoteString(text) + ": " + parsed.error().message());
             } else {
               sample.labels = parsed->labels;
             }
@@ -428,9 +406,9 @@ class Reader {
           std::string text = Scalar(*f);
           std::optional<double> value = promql::ParseTestNumber(text);
           if (!value) {
-            Report(
-                f->value_position(),
-                "invalid sample value " + Quote(text) + "; give a number such as 1, 0.5 or +Inf");
+            Report(f->value_position(),
+                   "invalid sample value " + promql::QuoteString(text) +
+                       "; give a number such as 1, 0.5 or +Inf");
           } else {
             sample.value = *value;
           }
@@ -652,7 +630,8 @@ class GroupRunner {
   void CheckExpr(const promql::Engine& engine,
                  const ExprTest& test,
                  std::vector<std::string>& errors) {
-    std::string head = "expr: " + Quote(test.expr) + ", time: " + FormatDuration(test.eval_time);
+    std::string head =
+        "expr: " + promql::QuoteString(test.expr) + ", time: " + FormatDuration(test.eval_time);
     Result<promql::ExprPtr> expr = promql::ParseExpr(test.expr);
     if (!expr.ok()) {
       errors.push_back(head + ", err: " + expr.error().message());
@@ -792,7 +771,7 @@ RuleUnitTestFileResult RunRuleUnitTestFile(const std::string& path,
   std::set<std::string> seen;
   for (const std::string& name : file.group_eval_order) {
     if (!seen.insert(name).second) {
-      result.errors.push_back(path + ": group " + Quote(name) +
+      result.errors.push_back(path + ": group " + promql::QuoteString(name) +
                               " is listed twice in group_eval_order; list each group once");
     }
   }
@@ -847,7 +826,7 @@ int RunRuleUnitTests(const std::vector<std::string>& files,
   if (!options.run.empty()) {
     RE2 re(options.run, RE2::Quiet);
     if (!re.ok()) {
-      err << "invalid --run pattern " << Quote(options.run) << ": " << re.error()
+      err << "invalid --run pattern " << promql::QuoteString(options.run) << ": " << re.error()
           << "; give an RE2 regular expression\n";
       return 1;
     }

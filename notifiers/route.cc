@@ -3,59 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "engine/promql/printer.h"
+
 namespace alertd {
-
-namespace {
-
-// Go's strconv.Quote for the printable ASCII and UTF-8 text label values hold; other control
-// bytes are written as \xNN.
-std::string GoQuote(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\a':
-        out += "\\a";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\v':
-        out += "\\v";
-        break;
-      default:
-        if (byte < 0x20 || byte == 0x7f) {
-          char buffer[8];
-          std::snprintf(buffer, sizeof(buffer), "\\x%02x", byte);
-          out += buffer;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
-
-}  // namespace
 
 std::string MatchersString(const std::vector<LabelMatcher>& matchers) {
   std::string out = "{";
@@ -65,7 +15,7 @@ std::string MatchersString(const std::vector<LabelMatcher>& matchers) {
     }
     out += matchers[i].name();
     out += MatchTypeString(matchers[i].type());
-    out += GoQuote(matchers[i].value());
+    out += promql::QuoteString(matchers[i].value());
   }
   out += '}';
   return out;
