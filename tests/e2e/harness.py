@@ -102,7 +102,7 @@ class Process:
 
 
 class CaptureServer:
-    """Records every POST as (path, headers, parsed JSON body) and answers 200 "ok", as a
+    """Records every POST as (path, headers, parsed JSON body) and returns 200 "ok", as a
     Slack incoming webhook does."""
 
     def __init__(self):
@@ -164,7 +164,7 @@ def alerts(base_url):
 
 
 def wait_ready(proc, base_url, timeout):
-    """Waits until GET /-/ready answers 200; fails at once if the process exits."""
+    """Waits until GET /-/ready returns 200. Fails at once if the process exits."""
 
     def ready():
         if not proc.alive():

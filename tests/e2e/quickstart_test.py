@@ -1,7 +1,8 @@
-"""End to end: the README's first command. Runs `alertd run` on a copy of examples/quickstart/
-(its port replaced by a free one) and checks that TargetDown goes pending and then fires for the
-target where nothing listens, that the state changes are logged, and that /api/v1/alerts lists
-the firing alert.
+"""End to end: the README's first command.
+
+Runs `alertd run` on a copy of examples/quickstart/ with its port replaced by a free one. Checks
+that TargetDown goes pending and then fires for the target where nothing listens, that the
+state changes are logged, and that /api/v1/alerts lists the firing alert.
 """
 
 import argparse
