@@ -59,10 +59,116 @@ struct WebhookConfig {
   Mark mark;
 };
 
+// Alertmanager's tls_config (prometheus/common config.TLSConfig).
+struct TlsConfig {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  std::string server_name;
+  bool insecure_skip_verify = false;
+  std::string min_version;  // "TLS10" .. "TLS13"; empty: the library default
+};
+
+// Alertmanager's http_config (prometheus/common config.HTTPClientConfig), as far as alertd
+// applies it to outgoing requests. Secrets are read from their *_file at load time.
+struct HttpClientConfig {
+  std::string basic_auth_username;
+  std::string basic_auth_password;  // secret
+  std::string authorization_type = "Bearer";
+  std::string authorization_credentials;  // secret; also set by the legacy bearer_token
+  std::string proxy_url;
+  bool follow_redirects = true;
+  TlsConfig tls_config;
+};
+
+// email_configs entry, Alertmanager 0.25's EmailConfig. Fields left empty in the file are
+// filled in from global.smtp_* by the loader.
+struct EmailConfig {
+  bool send_resolved = false;  // Alertmanager's default for email
+  std::string to;              // comma-separated addresses; a template
+  std::string from;            // default global.smtp_from; a template
+  std::string hello;           // default global.smtp_hello ("localhost")
+  std::string smarthost;       // host:port; default global.smtp_smarthost
+  std::string auth_username;
+  std::string auth_password;  // secret; auth_password_file is read into it at load time
+  std::string auth_password_file;
+  std::string auth_secret;  // secret (CRAM-MD5)
+  std::string auth_identity;
+  // Header templates. The loader fills in Subject, To and From when absent, as Alertmanager
+  // does: Subject '{{ template "email.default.subject" . }}', To = to, From = from.
+  std::map<std::string, std::string> headers;
+  std::string html;                 // template; default '{{ template "email.default.html" . }}'
+  std::string text;                 // template; default empty: no text part
+  std::optional<bool> require_tls;  // unset: global.smtp_require_tls (default true)
+  TlsConfig tls_config;
+  Mark mark;
+};
+
+// sentry_configs entry, an alertd integration: one Sentry event per notification.
+struct SentryConfig {
+  bool send_resolved = true;
+  std::string dsn;  // secret; dsn_file is read into it at load time
+  std::string dsn_file;
+  std::string environment;
+  std::string release;
+  // Optional: with all three set, a resolved group also resolves its issue through Sentry's
+  // Web API, at the DSN's host unless api_url is set.
+  std::string auth_token;  // secret; read from auth_token_file
+  std::string auth_token_file;
+  std::string organization;
+  std::string project;
+  std::string api_url;  // base of the Web API, e.g. https://sentry.io/api/0/
+  HttpClientConfig http_config;
+  Mark mark;
+};
+
+// A receiver integration alertd parses and validates but cannot send yet (pagerduty_configs,
+// opsgenie_configs, ...). `alertd run` refuses a configuration that uses one.
+struct UnsupportedIntegration {
+  std::string type;  // the key, e.g. "pagerduty_configs"
+  Mark mark;
+};
+
 struct Receiver {
   std::string name;
   std::vector<SlackConfig> slack_configs;
   std::vector<WebhookConfig> webhook_configs;
+  std::vector<EmailConfig> email_configs;
+  std::vector<SentryConfig> sentry_configs;
+  std::vector<UnsupportedIntegration> unsupported_integrations;
+  Mark mark;
+};
+
+// inhibit_rules entry: an alert matching target_matchers is muted while an alert matching
+// source_matchers fires with the same values of the `equal` labels. The old
+// source_match/source_match_re and target_match/target_match_re are merged into the matchers.
+struct InhibitRule {
+  std::vector<LabelMatcher> source_matchers;
+  std::vector<LabelMatcher> target_matchers;
+  std::vector<std::string> equal;
+  Mark mark;
+};
+
+// One entry of a time interval, Alertmanager's timeinterval.TimeInterval. An empty list
+// matches every time; an instant matches the entry when it matches every non-empty list.
+struct TimeIntervalSpec {
+  struct Range {
+    int begin = 0;  // inclusive
+    int end = 0;    // inclusive, except for `times`, whose end minute is exclusive
+  };
+
+  std::vector<Range> times;          // minutes of the day, 0..1440
+  std::vector<Range> weekdays;       // 0 = Sunday .. 6 = Saturday
+  std::vector<Range> days_of_month;  // 1..31, or negative counting from the month's end
+  std::vector<Range> months;         // 1..12
+  std::vector<Range> years;
+  std::string location;  // IANA time zone name; empty: UTC
+};
+
+// time_intervals (and the older mute_time_intervals) entry.
+struct TimeInterval {
+  std::string name;
+  std::vector<TimeIntervalSpec> time_intervals;
   Mark mark;
 };
 
@@ -78,6 +184,13 @@ struct Route {
   // value, then type as Alertmanager sorts them. The root route has none.
   std::vector<LabelMatcher> matchers;
   bool continue_matching = false;  // `continue`: after a match, try the next siblings too
+  // Names of time_intervals: notifications are not sent while one of mute_time_intervals
+  // holds, nor while none of active_time_intervals does (when there are some).
+  std::vector<std::string> mute_time_intervals;
+  std::vector<std::string> active_time_intervals;
+  // alertd extension: an alert that was notified as firing and then muted (silenced,
+  // inhibited or in a mute time) still gets its resolved notification. Inherited by children.
+  bool notify_resolved_when_muted = true;
   // Child routes. The loader fills in what a child leaves unset (receiver, group_by and the
   // three intervals) from its parent, as Alertmanager's dispatch.NewRoute does.
   std::vector<Route> routes;
@@ -91,6 +204,15 @@ struct GlobalConfig {
   Duration resolve_timeout{300000};  // Alertmanager default 5m
   std::string slack_api_url;         // secret
   std::string slack_api_url_file;
+  HttpClientConfig http_config;
+  std::string smtp_from;
+  std::string smtp_hello = "localhost";
+  std::string smtp_smarthost;  // host:port
+  std::string smtp_auth_username;
+  std::string smtp_auth_password;  // secret
+  std::string smtp_auth_identity;
+  std::string smtp_auth_secret;  // secret
+  bool smtp_require_tls = true;
 };
 
 struct StorageConfig {
@@ -109,6 +231,41 @@ struct QueryConfig {
   Duration timeout{120000};  // 2m
 };
 
+// `datasource`: where rules get their data. Absent: alertd's own scraper and sample window.
+struct DatasourceConfig {
+  std::string type = "prometheus";  // a Prometheus-compatible /api/v1/query
+  std::string url;                  // base URL, e.g. http://127.0.0.1:9090
+  Duration timeout{30000};
+  std::map<std::string, std::string> query_params;  // added to every query
+  HttpClientConfig http_config;  // basic_auth, authorization, bearer_token, tls_config
+  Mark mark;
+};
+
+// remote_write entry, shaped as in prometheus.yml.
+struct RemoteWriteConfig {
+  std::string url;
+  std::string name;
+  Duration remote_timeout{30000};
+  std::map<std::string, std::string> headers;
+  HttpClientConfig http_config;
+  int queue_capacity = 2500;  // queue_config.capacity: samples buffered before dropping
+  int max_samples_per_send = 500;
+  Duration min_backoff{30};
+  Duration max_backoff{5000};
+  Mark mark;
+};
+
+// alerting.alertmanagers entry, shaped as in prometheus.yml.
+struct AlertmanagerTargetConfig {
+  std::string scheme = "http";
+  std::string path_prefix = "/";
+  std::string api_version = "v2";
+  Duration timeout{10000};
+  std::vector<std::string> targets;  // static_configs targets, host:port
+  HttpClientConfig http_config;
+  Mark mark;
+};
+
 struct Config {
   std::string file;      // path of the loaded alertd.yml
   std::string base_dir;  // directory of `file`; rule_files and *_file paths are relative to it
@@ -118,9 +275,24 @@ struct Config {
   std::vector<ScrapeConfig> scrape_configs;
   StorageConfig storage;
   WebConfig web;
+  // Set when the notification part comes from an alertmanager.yml named by
+  // alertmanager_config_file; route, receivers, inhibit_rules, time_intervals and templates
+  // are then read from it, and marks in them name that file.
+  std::string alertmanager_config_file;
   std::optional<Route> route;  // absent: no notifications are sent
   std::vector<Receiver> receivers;
+  std::vector<InhibitRule> inhibit_rules;
+  std::vector<TimeInterval> time_intervals;  // mute_time_intervals entries included
+  // Notification template files: globs as written, relative to the file that names them.
+  std::vector<std::string> templates;
+  std::string templates_base_dir;  // directory the template globs are relative to
   QueryConfig query;
+  std::optional<DatasourceConfig> datasource;
+  std::vector<RemoteWriteConfig> remote_write;
+  std::vector<AlertmanagerTargetConfig> alertmanagers;  // alerting.alertmanagers
+  // Shifts every group's evaluation time back (Prometheus 2.53's global.rule_query_offset);
+  // a rule group's query_offset overrides it.
+  Duration rule_query_offset{0};
 };
 
 // One problem found in a configuration file.
