@@ -122,6 +122,35 @@ std::string DescribeError(CURLcode code, const char* error_buffer, std::string_v
   return detail;
 }
 
+void SetTlsOptions(CURL* curl, const HttpTlsOptions& tls) {
+  if (!tls.ca_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_CAINFO, tls.ca_file.c_str());
+  }
+  if (!tls.cert_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, tls.cert_file.c_str());
+  }
+  if (!tls.key_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_SSLKEY, tls.key_file.c_str());
+  }
+  if (tls.insecure_skip_verify) {
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  long version = CURL_SSLVERSION_DEFAULT;
+  if (tls.min_version == "TLS10") {
+    version = CURL_SSLVERSION_TLSv1_0;
+  } else if (tls.min_version == "TLS11") {
+    version = CURL_SSLVERSION_TLSv1_1;
+  } else if (tls.min_version == "TLS12") {
+    version = CURL_SSLVERSION_TLSv1_2;
+  } else if (tls.min_version == "TLS13") {
+    version = CURL_SSLVERSION_TLSv1_3;
+  }
+  if (version != CURL_SSLVERSION_DEFAULT) {
+    curl_easy_setopt(curl, CURLOPT_SSLVERSION, version);
+  }
+}
+
 class CurlHttpClient final : public HttpClient {
  public:
   Result<HttpResponse> Do(const HttpRequest& request) override;
@@ -170,6 +199,8 @@ Result<HttpResponse> CurlHttpClient::Do(const HttpRequest& request) {
     curl_easy_setopt(
         curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   }
+
+  SetTlsOptions(curl, request.tls);
 
   curl_slist* raw_headers = nullptr;
   for (const auto& [name, value] : request.headers) {

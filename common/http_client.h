@@ -12,6 +12,16 @@
 
 namespace alertd {
 
+// TLS settings of one request, as prometheus/common's tls_config. Empty fields keep
+// libcurl's defaults (the system CA bundle, no client certificate).
+struct HttpTlsOptions {
+  std::string ca_file;    // PEM file of CA certificates that verify the server
+  std::string cert_file;  // PEM client certificate, with key_file
+  std::string key_file;
+  bool insecure_skip_verify = false;  // skips verification of the server's certificate and name
+  std::string min_version;            // "TLS10", "TLS11", "TLS12" or "TLS13"; empty: default
+};
+
 struct HttpRequest {
   std::string method = "GET";
   std::string url;
@@ -20,6 +30,7 @@ struct HttpRequest {
   std::chrono::milliseconds timeout{10000};
   // Limit on the response body; a larger body fails the request.
   size_t max_response_bytes = 64 << 20;
+  HttpTlsOptions tls;  // applies to https:// URLs
 };
 
 struct HttpResponse {
