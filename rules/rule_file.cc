@@ -19,7 +19,7 @@ using yaml::Position;
 const yaml::Schema kFileSchema{"rule file", {"groups"}, {}, {}};
 // query_offset and labels are group fields of later Prometheus versions.
 const yaml::Schema kGroupSchema{
-    "group", {"name", "interval", "limit", "rules"}, {"query_offset", "labels"}, {}};
+    "group", {"name", "interval", "limit", "query_offset", "rules"}, {"labels"}, {}};
 const yaml::Schema kRuleSchema{
     "rule", {"alert", "record", "expr", "for", "keep_firing_for", "labels", "annotations"}, {}, {}};
 
@@ -181,6 +181,13 @@ std::optional<RuleGroup> Loader::LoadGroup(const YAML::Node& node) {
     std::optional<Duration> value = yaml::ReadDuration(*interval, report);
     if (value && value->count() > 0) {
       group.interval = *value;
+    }
+  }
+  if (const Entry* offset = fields.Find("query_offset")) {
+    // Prometheus's model.Duration cannot be negative, so only the syntax is checked here.
+    std::optional<Duration> value = yaml::ReadDuration(*offset, report);
+    if (value) {
+      group.query_offset = *value;
     }
   }
   if (const Entry* limit = fields.Find("limit")) {

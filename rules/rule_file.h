@@ -35,6 +35,9 @@ struct RuleGroup {
   std::string name;
   std::optional<Duration> interval;  // absent or 0s in the file: the global interval
   int limit = 0;                     // 0: no limit on the series a rule may produce
+  // Prometheus 2.53's query_offset: queries run this much before the evaluation time. Absent:
+  // the configuration's rule_query_offset. Prometheus 2.42 rejects the field.
+  std::optional<Duration> query_offset;
   std::vector<Rule> rules;
   int line = 0;
   int column = 0;

@@ -82,15 +82,20 @@ INSTANTIATE_TEST_SUITE_P(
                 {"rules.yml:3:5: group name \"yolo\" is already used by the group at line 2; "
                  "group names must be unique within a file"}},
         BadCase{"GroupFieldErrors",
-                "groups:\n  - name: a\n    rule: []\n    query_offset: 1m\n    interval: 5\n"
+                "groups:\n  - name: a\n    rule: []\n    labels: {}\n    interval: 5\n"
                 "    limit: abc\n",
                 {"rules.yml:3:5: group \"a\": unknown field \"rule\" in group; did you mean "
                  "\"rules\"?",
-                 "rules.yml:4:5: group \"a\": field \"query_offset\" in group is not supported "
+                 "rules.yml:4:5: group \"a\": field \"labels\" in group is not supported "
                  "yet by alertd; remove it",
                  std::string("rules.yml:5:15: group \"a\": invalid duration \"5\" in interval") +
                      kDurationHelp,
                  "rules.yml:6:12: group \"a\": invalid limit \"abc\": expected an integer"}},
+        BadCase{"QueryOffsetNotADuration",
+                "groups:\n  - name: a\n    query_offset: soon\n",
+                {std::string("rules.yml:3:19: group \"a\": invalid duration \"soon\" in "
+                             "query_offset") +
+                 kDurationHelp}},
         BadCase{"RulesNotAList",
                 "groups:\n  - name: a\n    rules: x\n",
                 {"rules.yml:3:12: group \"a\": rules must be a list of rules, got a string"}},
@@ -285,6 +290,15 @@ TEST(RuleFileTest, GroupWithoutRulesIsValid) {
   EXPECT_EQ(file.groups[0].name, "empty");
   EXPECT_TRUE(file.groups[0].rules.empty());
   EXPECT_EQ(file.RuleCount(), 0u);
+}
+
+TEST(RuleFileTest, LoadsQueryOffset) {
+  RuleFile file =
+      MustParse("groups:\n  - name: shifted\n    query_offset: 1m30s\n  - name: plain\n");
+  ASSERT_EQ(file.groups.size(), 2u);
+  ASSERT_TRUE(file.groups[0].query_offset.has_value());
+  EXPECT_EQ(*file.groups[0].query_offset, Duration(90000));
+  EXPECT_FALSE(file.groups[1].query_offset.has_value());
 }
 
 TEST(RuleFileTest, LoadsAlertingRuleFields) {
