@@ -51,6 +51,29 @@ CREATE TABLE notification_log (
 ) WITHOUT ROWID;
 CREATE INDEX notification_log_by_sent_at ON notification_log (sent_at);
 )sql"},
+    {2, R"sql(
+CREATE TABLE silences (
+  id         TEXT    NOT NULL PRIMARY KEY,
+  matchers   TEXT    NOT NULL,
+  starts_at  INTEGER NOT NULL,
+  ends_at    INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  created_by TEXT    NOT NULL,
+  comment    TEXT    NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX silences_by_ends_at ON silences (ends_at);
+CREATE TABLE received_alerts (
+  labels        TEXT    NOT NULL PRIMARY KEY,
+  fingerprint   TEXT    NOT NULL,
+  annotations   TEXT    NOT NULL,
+  starts_at     INTEGER NOT NULL,
+  ends_at       INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  generator_url TEXT    NOT NULL,
+  timeout       INTEGER NOT NULL CHECK (timeout IN (0, 1))
+) WITHOUT ROWID;
+CREATE INDEX received_alerts_by_fingerprint ON received_alerts (fingerprint);
+)sql"},
 };
 
 static_assert(std::size(kMigrations) > 0 &&
@@ -67,6 +90,12 @@ enum StatementId : size_t {
   kSelectNotification,
   kUpsertNotification,
   kPruneNotifications,
+  kSelectSilences,
+  kUpsertSilence,
+  kDeleteSilences,
+  kSelectReceivedAlerts,
+  kUpsertReceivedAlert,
+  kDeleteReceivedAlert,
   kBegin,
   kCommit,
   kRollback,
@@ -85,6 +114,16 @@ constexpr std::array<const char*, kStatementCount> kStatementSql = {
     "INSERT OR REPLACE INTO notification_log (receiver, group_key, firing, resolved, sent_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5)",
     "DELETE FROM notification_log WHERE sent_at < ?1",
+    "SELECT id, matchers, starts_at, ends_at, updated_at, created_by, comment FROM silences "
+    "ORDER BY id",
+    "INSERT OR REPLACE INTO silences (id, matchers, starts_at, ends_at, updated_at, created_by, "
+    "comment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    "DELETE FROM silences WHERE ends_at < ?1",
+    "SELECT labels, annotations, starts_at, ends_at, updated_at, generator_url, timeout "
+    "FROM received_alerts ORDER BY labels",
+    "INSERT OR REPLACE INTO received_alerts (labels, fingerprint, annotations, starts_at, "
+    "ends_at, updated_at, generator_url, timeout) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    "DELETE FROM received_alerts WHERE labels = ?1",
     "BEGIN IMMEDIATE",
     "COMMIT",
     "ROLLBACK",
@@ -142,6 +181,37 @@ Result<std::vector<uint64_t>> ParseHashesJson(std::string_view text) {
     hashes.push_back(hash);
   }
   return hashes;
+}
+
+std::string MatchersToJson(const std::vector<StoredSilenceMatcher>& matchers) {
+  nlohmann::json array = nlohmann::json::array();
+  for (const auto& m : matchers) {
+    array.push_back(
+        {{"name", m.name}, {"value", m.value}, {"isRegex", m.is_regex}, {"isEqual", m.is_equal}});
+  }
+  return array.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<std::vector<StoredSilenceMatcher>> ParseMatchersJson(std::string_view text) {
+  nlohmann::json array = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  Error invalid = Error::Internal("invalid matcher list " + std::string(text));
+  if (!array.is_array()) {
+    return invalid;
+  }
+  std::vector<StoredSilenceMatcher> matchers;
+  for (const auto& item : array) {
+    if (!item.is_object() || !item.contains("name") || !item["name"].is_string() ||
+        !item.contains("value") || !item["value"].is_string() || !item.contains("isRegex") ||
+        !item["isRegex"].is_boolean() || !item.contains("isEqual") ||
+        !item["isEqual"].is_boolean()) {
+      return invalid;
+    }
+    matchers.push_back({item["name"].get<std::string>(),
+                        item["value"].get<std::string>(),
+                        item["isRegex"].get<bool>(),
+                        item["isEqual"].get<bool>()});
+  }
+  return matchers;
 }
 
 Result<AlertState> ParseAlertState(std::string_view text) {
@@ -228,6 +298,12 @@ class SqliteStateStore final : public StateStore {
       const std::string& receiver, const std::string& group_key) override;
   Status PutNotification(const NotificationLogEntry& entry) override;
   Status PruneNotifications(TimePoint before) override;
+  Result<std::vector<StoredSilence>> LoadSilences() override;
+  Status PutSilences(const std::vector<StoredSilence>& silences) override;
+  Result<size_t> DeleteSilencesEndedBefore(TimePoint before) override;
+  Result<std::vector<StoredReceivedAlert>> LoadReceivedAlerts() override;
+  Status WriteReceivedAlerts(const std::vector<StoredReceivedAlert>& upserts,
+                             const std::vector<Labels>& deletes) override;
 
  private:
   explicit SqliteStateStore(std::string path) : path_(std::move(path)) {}
@@ -246,6 +322,9 @@ class SqliteStateStore final : public StateStore {
   Status UpsertAlert(const StoredAlert& alert);
   Status DeleteAlert(const StoredAlert& alert);
   Result<StoredAlert> ReadAlertRow(sqlite3_stmt* stmt) const;
+  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back when it fails. REQUIRES: mu_.
+  template <typename Body>
+  Status InTransaction(std::string_view what, Body body);
 
   const std::string path_;
   std::mutex mu_;
@@ -535,6 +614,152 @@ Status SqliteStateStore::PruneNotifications(TimePoint before) {
   StatementReset reset(stmt);
   sqlite3_bind_int64(stmt, 1, ToMillis(before));
   return StepDone(stmt, "prune the notification log");
+}
+
+template <typename Body>
+Status SqliteStateStore::InTransaction(std::string_view what, Body body) {
+  {
+    StatementReset reset(statements_[kBegin]);
+    if (Status s = StepDone(statements_[kBegin], "begin a transaction"); !s.ok()) {
+      return s;
+    }
+  }
+  Status status = body();
+  if (status.ok()) {
+    StatementReset reset(statements_[kCommit]);
+    status = StepDone(statements_[kCommit], "commit " + std::string(what));
+  }
+  if (!status.ok()) {
+    StatementReset reset(statements_[kRollback]);
+    sqlite3_step(statements_[kRollback]);
+  }
+  return status;
+}
+
+Result<std::vector<StoredSilence>> SqliteStateStore::LoadSilences() {
+  std::lock_guard lock(mu_);
+  sqlite3_stmt* stmt = statements_[kSelectSilences];
+  StatementReset reset(stmt);
+  std::vector<StoredSilence> silences;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    StoredSilence silence;
+    silence.id = std::string(ColumnText(stmt, 0));
+    auto matchers = ParseMatchersJson(ColumnText(stmt, 1));
+    if (!matchers.ok()) {
+      return Error::Io("state database " + path_ + ": table silences, silence " + silence.id +
+                       ": " + matchers.error().message());
+    }
+    silence.matchers = std::move(matchers).value();
+    silence.starts_at = FromMillis(sqlite3_column_int64(stmt, 2));
+    silence.ends_at = FromMillis(sqlite3_column_int64(stmt, 3));
+    silence.updated_at = FromMillis(sqlite3_column_int64(stmt, 4));
+    silence.created_by = std::string(ColumnText(stmt, 5));
+    silence.comment = std::string(ColumnText(stmt, 6));
+    silences.push_back(std::move(silence));
+  }
+  if (rc != SQLITE_DONE) {
+    return SqlError("load silences");
+  }
+  return silences;
+}
+
+Status SqliteStateStore::PutSilences(const std::vector<StoredSilence>& silences) {
+  if (silences.empty()) {
+    return Status::Ok();
+  }
+  std::lock_guard lock(mu_);
+  return InTransaction("silences", [&]() -> Status {
+    for (const StoredSilence& silence : silences) {
+      sqlite3_stmt* stmt = statements_[kUpsertSilence];
+      StatementReset reset(stmt);
+      BindText(stmt, 1, silence.id);
+      BindText(stmt, 2, MatchersToJson(silence.matchers));
+      sqlite3_bind_int64(stmt, 3, ToMillis(silence.starts_at));
+      sqlite3_bind_int64(stmt, 4, ToMillis(silence.ends_at));
+      sqlite3_bind_int64(stmt, 5, ToMillis(silence.updated_at));
+      BindText(stmt, 6, silence.created_by);
+      BindText(stmt, 7, silence.comment);
+      if (Status s = StepDone(stmt, "write silence " + silence.id); !s.ok()) {
+        return s;
+      }
+    }
+    return Status::Ok();
+  });
+}
+
+Result<size_t> SqliteStateStore::DeleteSilencesEndedBefore(TimePoint before) {
+  std::lock_guard lock(mu_);
+  sqlite3_stmt* stmt = statements_[kDeleteSilences];
+  StatementReset reset(stmt);
+  sqlite3_bind_int64(stmt, 1, ToMillis(before));
+  if (Status s = StepDone(stmt, "delete expired silences"); !s.ok()) {
+    return s.error();
+  }
+  return static_cast<size_t>(sqlite3_changes(db_));
+}
+
+Result<std::vector<StoredReceivedAlert>> SqliteStateStore::LoadReceivedAlerts() {
+  std::lock_guard lock(mu_);
+  sqlite3_stmt* stmt = statements_[kSelectReceivedAlerts];
+  StatementReset reset(stmt);
+  std::vector<StoredReceivedAlert> alerts;
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    Result<Labels> labels = ParseLabelsJson(ColumnText(stmt, 0));
+    Result<Labels> annotations = ParseLabelsJson(ColumnText(stmt, 1));
+    if (!labels.ok() || !annotations.ok()) {
+      const Error& error = labels.ok() ? annotations.error() : labels.error();
+      return Error::Io("state database " + path_ + ": table received_alerts: " + error.message());
+    }
+    StoredReceivedAlert alert;
+    alert.labels = std::move(labels).value();
+    alert.annotations = std::move(annotations).value();
+    alert.starts_at = FromMillis(sqlite3_column_int64(stmt, 2));
+    alert.ends_at = FromMillis(sqlite3_column_int64(stmt, 3));
+    alert.updated_at = FromMillis(sqlite3_column_int64(stmt, 4));
+    alert.generator_url = std::string(ColumnText(stmt, 5));
+    alert.timeout = sqlite3_column_int(stmt, 6) != 0;
+    alerts.push_back(std::move(alert));
+  }
+  if (rc != SQLITE_DONE) {
+    return SqlError("load received alerts");
+  }
+  return alerts;
+}
+
+Status SqliteStateStore::WriteReceivedAlerts(const std::vector<StoredReceivedAlert>& upserts,
+                                             const std::vector<Labels>& deletes) {
+  if (upserts.empty() && deletes.empty()) {
+    return Status::Ok();
+  }
+  std::lock_guard lock(mu_);
+  return InTransaction("received alerts", [&]() -> Status {
+    for (const Labels& labels : deletes) {
+      sqlite3_stmt* stmt = statements_[kDeleteReceivedAlert];
+      StatementReset reset(stmt);
+      BindText(stmt, 1, LabelsToJson(labels));
+      if (Status s = StepDone(stmt, "delete received alert " + labels.ToString()); !s.ok()) {
+        return s;
+      }
+    }
+    for (const StoredReceivedAlert& alert : upserts) {
+      sqlite3_stmt* stmt = statements_[kUpsertReceivedAlert];
+      StatementReset reset(stmt);
+      BindText(stmt, 1, LabelsToJson(alert.labels));
+      BindText(stmt, 2, alert.labels.Fingerprint());
+      BindText(stmt, 3, LabelsToJson(alert.annotations));
+      sqlite3_bind_int64(stmt, 4, ToMillis(alert.starts_at));
+      sqlite3_bind_int64(stmt, 5, ToMillis(alert.ends_at));
+      sqlite3_bind_int64(stmt, 6, ToMillis(alert.updated_at));
+      BindText(stmt, 7, alert.generator_url);
+      sqlite3_bind_int(stmt, 8, alert.timeout ? 1 : 0);
+      if (Status s = StepDone(stmt, "write received alert " + alert.labels.ToString()); !s.ok()) {
+        return s;
+      }
+    }
+    return Status::Ok();
+  });
 }
 
 }  // namespace
