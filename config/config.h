@@ -40,25 +40,6 @@ struct ScrapeConfig {
   Mark mark;
 };
 
-struct SlackConfig {
-  bool send_resolved = false;  // Alertmanager's default for Slack
-  std::string api_url;         // secret; api_url_file is read into it at load time
-  std::string api_url_file;
-  std::string channel;
-  std::string username;  // Alertmanager's default: '{{ template "slack.default.username" . }}'
-  std::string title;     // empty: alertd's default title
-  std::string text;      // empty: alertd's default text (each alert's summary and description)
-  Mark mark;
-};
-
-struct WebhookConfig {
-  bool send_resolved = true;  // Alertmanager's default for webhooks
-  std::string url;            // secret; url_file is read into it at load time
-  std::string url_file;
-  int max_alerts = 0;  // 0: no limit
-  Mark mark;
-};
-
 // Alertmanager's tls_config (prometheus/common config.TLSConfig).
 struct TlsConfig {
   std::string ca_file;
@@ -79,6 +60,69 @@ struct HttpClientConfig {
   std::string proxy_url;
   bool follow_redirects = true;
   TlsConfig tls_config;
+};
+
+struct SlackConfig {
+  bool send_resolved = false;  // Alertmanager's default for Slack
+  std::string api_url;         // secret; api_url_file is read into it at load time
+  std::string api_url_file;
+  std::string channel;
+  std::string username;  // Alertmanager's default: '{{ template "slack.default.username" . }}'
+  std::string title;     // empty: alertd's default title
+  std::string text;      // empty: alertd's default text (each alert's summary and description)
+  Mark mark;
+  // The other fields of Alertmanager 0.25's SlackConfig. A template left empty in the file stays
+  // empty here; the renderer then uses Alertmanager's default, named beside the field.
+  HttpClientConfig http_config;  // default: global.http_config
+  std::string color;             // '{{ if eq .Status "firing" }}danger{{ else }}good{{ end }}'
+  std::string title_link;        // '{{ template "slack.default.titlelink" . }}'
+  std::string pretext;           // '{{ template "slack.default.pretext" . }}'
+  std::string footer;            // '{{ template "slack.default.footer" . }}'
+  std::string fallback;          // '{{ template "slack.default.fallback" . }}'
+  std::string callback_id;       // '{{ template "slack.default.callbackid" . }}'
+  std::string icon_emoji;        // '{{ template "slack.default.iconemoji" . }}'
+  std::string icon_url;          // '{{ template "slack.default.iconurl" . }}'
+  std::string image_url;
+  std::string thumb_url;
+
+  struct Field {
+    std::string title;                // required
+    std::string value;                // required
+    std::optional<bool> short_field;  // `short`; unset: short_fields
+  };
+
+  std::vector<Field> fields;
+  bool short_fields = false;
+  bool link_names = false;
+  std::vector<std::string> mrkdwn_in;
+
+  struct Confirm {
+    std::string text;  // required
+    std::string title;
+    std::string ok_text;
+    std::string dismiss_text;
+  };
+
+  struct Action {
+    std::string type;  // required
+    std::string text;  // required
+    std::string url;   // url or name is required
+    std::string style;
+    std::string name;
+    std::string value;
+    std::optional<Confirm> confirm;
+  };
+
+  std::vector<Action> actions;
+};
+
+struct WebhookConfig {
+  bool send_resolved = true;  // Alertmanager's default for webhooks
+  std::string url;            // secret; url_file is read into it at load time
+  std::string url_file;
+  int max_alerts = 0;  // 0: no limit
+  Mark mark;
+  HttpClientConfig http_config;  // default: global.http_config
 };
 
 // email_configs entry, Alertmanager 0.25's EmailConfig. Fields left empty in the file are
@@ -126,7 +170,7 @@ struct SentryConfig {
 // opsgenie_configs, ...). `alertd run` refuses a configuration that uses one.
 struct UnsupportedIntegration {
   std::string type;  // the key, e.g. "pagerduty_configs"
-  Mark mark;
+  Mark mark;         // the list entry
 };
 
 struct Receiver {
@@ -213,6 +257,22 @@ struct GlobalConfig {
   std::string smtp_auth_identity;
   std::string smtp_auth_secret;  // secret
   bool smtp_require_tls = true;
+  std::string smtp_auth_password_file;  // read into smtp_auth_password at load time
+  // Defaults of the integrations alertd validates but does not send (UnsupportedIntegration),
+  // with Alertmanager 0.25's values.
+  std::string pagerduty_url = "https://events.pagerduty.com/v2/enqueue";
+  std::string opsgenie_api_url = "https://api.opsgenie.com/";
+  std::string opsgenie_api_key;  // secret; opsgenie_api_key_file is read into it at load time
+  std::string opsgenie_api_key_file;
+  std::string wechat_api_url = "https://qyapi.weixin.qq.com/cgi-bin/";
+  std::string wechat_api_secret;  // secret
+  std::string wechat_api_corp_id;
+  std::string victorops_api_url =
+      "https://alert.victorops.com/integrations/generic/20131114/alert/";
+  std::string victorops_api_key;  // secret; victorops_api_key_file is read into it at load time
+  std::string victorops_api_key_file;
+  std::string telegram_api_url = "https://api.telegram.org";
+  std::string webex_api_url = "https://webexapis.com/v1/messages";
 };
 
 struct StorageConfig {
