@@ -62,6 +62,8 @@ RuleManager::RuleManager(RuleManagerOptions options,
     : options_(std::move(options)),
       engine_(options_.engine),
       storage_(storage),
+      local_source_(&engine_, storage),
+      source_(options_.query_source != nullptr ? options_.query_source : &local_source_),
       appender_(appender),
       store_(store),
       clock_(clock) {}
@@ -84,6 +86,7 @@ Result<std::unique_ptr<RuleManager>> RuleManager::Create(const std::vector<rules
       if (group->interval.count() <= 0) {
         group->interval = manager->options_.default_interval;
       }
+      group->query_offset = source_group.query_offset.value_or(manager->options_.query_offset);
       group->limit = source_group.limit;
       std::map<std::string, size_t> seen_names;
       for (const auto& rule : source_group.rules) {
@@ -138,11 +141,7 @@ TemplateExpander RuleManager::MakeExpander() const {
     TemplateOptions template_options;
     template_options.external_url = options_.external_url;
     template_options.query = [this](const std::string& query) -> Result<nlohmann::json> {
-      auto expr = promql::ParseExpr(query);
-      if (!expr.ok()) {
-        return expr.error();
-      }
-      auto value = engine_.Instant(**expr, *storage_, ToMillis(clock_->Now()));
+      auto value = source_->Query(query, clock_->Now());
       if (!value.ok()) {
         return value.error();
       }
@@ -204,15 +203,19 @@ void RuleManager::EvalGroup(size_t i) {
   // store, so a restored active_at equals the one reported before the restart.
   int64_t t_ms = ToMillis(clock_->Now());
   TimePoint now = FromMillis(t_ms);
+  // Queries, and the samples they produce, are shifted back by the query offset; alert state
+  // advances at the evaluation time, as in Prometheus 2.53's rules package.
+  const int64_t query_ms = t_ms - group.query_offset.count();
+  const TimePoint query_time = FromMillis(query_ms);
   std::vector<StoredAlert> upserts;
   std::vector<StoredAlert> deletes;
   size_t failed = 0;
 
   for (auto& slot : group.rules) {
     auto rule_started = std::chrono::steady_clock::now();
-    auto value = engine_.Instant(*slot.expr, *storage_, t_ms);
+    auto value = source_->QueryRule(*slot.expr, slot.source->expr, query_time);
     Result<promql::Vector> vector =
-        value.ok() ? ToVector(std::move(*value), t_ms) : Result<promql::Vector>(value.error());
+        value.ok() ? ToVector(std::move(*value), query_ms) : Result<promql::Vector>(value.error());
     if (!vector.ok()) {
       ++failed;
       logger->warn("Rule evaluation failed group={} rule={} err={}",
@@ -240,7 +243,7 @@ void RuleManager::EvalGroup(size_t i) {
                      LogValue(outcome.status.error().message()));
       }
       for (const auto& sample : outcome.series) {
-        appender_->Append(sample.metric, t_ms, sample.v);
+        appender_->Append(sample.metric, query_ms, sample.v);
       }
       std::move(outcome.upserts.begin(), outcome.upserts.end(), std::back_inserter(upserts));
       std::move(outcome.deletes.begin(), outcome.deletes.end(), std::back_inserter(deletes));
@@ -255,7 +258,7 @@ void RuleManager::EvalGroup(size_t i) {
                      LogValue(samples.error().message()));
       } else {
         for (const auto& sample : *samples) {
-          appender_->Append(sample.metric, t_ms, sample.v);
+          appender_->Append(sample.metric, query_ms, sample.v);
         }
       }
       slot.recording->SetEvaluationDuration(std::chrono::steady_clock::now() - rule_started);
@@ -340,6 +343,7 @@ std::vector<GroupStatus> RuleManager::Status() const {
     status.name = group->name;
     status.file = group->file;
     status.interval = group->interval;
+    status.query_offset = group->query_offset;
     status.limit = group->limit;
     {
       std::lock_guard lock(group->mu);

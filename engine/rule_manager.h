@@ -18,6 +18,7 @@
 #include "common/result.h"
 #include "engine/alerting_rule.h"
 #include "engine/promql/engine.h"
+#include "engine/query_source.h"
 #include "engine/recording_rule.h"
 #include "notifiers/notifier.h"
 #include "rules/rule_file.h"
@@ -31,6 +32,13 @@ struct RuleManagerOptions {
   Labels external_labels;            // $externalLabels; added to notified alerts
   std::string external_url;          // $externalURL and generator URLs
   promql::EngineOptions engine;
+  // Where rule expressions and template queries are evaluated; must outlive the manager.
+  // nullptr: alertd's engine over the `storage` passed to Create.
+  QuerySource* query_source = nullptr;
+  // How far before the evaluation time queries run, for groups without their own
+  // query_offset (Prometheus 2.53's global rule_query_offset). Alert state still advances at
+  // the evaluation time; samples the rules produce are appended at the query time.
+  Duration query_offset{0};
   // Minimum time between two notifications of the same unchanged alert (Prometheus's
   // --rules.alert.resend-delay, default 1m).
   Duration resend_delay{60000};
@@ -59,6 +67,7 @@ struct GroupStatus {
   std::string name;
   std::string file;
   Duration interval{0};
+  Duration query_offset{0};
   int limit = 0;
   std::vector<RuleStatus> rules;
   TimePoint last_evaluation{};
@@ -116,6 +125,7 @@ class RuleManager {
     std::string file;
     std::string name;
     Duration interval{0};
+    Duration query_offset{0};
     int limit = 0;
     std::vector<RuleSlot> rules;
     mutable std::mutex mu;  // guards the two fields below
@@ -136,6 +146,8 @@ class RuleManager {
   RuleManagerOptions options_;
   promql::Engine engine_;
   const Queryable* storage_;
+  LocalQuerySource local_source_;
+  QuerySource* source_;  // options_.query_source or &local_source_
   Appender* appender_;
   StateStore* store_;
   const Clock* clock_;
