@@ -1,6 +1,8 @@
 #include "notifiers/dispatcher.h"
 
 #include <algorithm>
+#include <deque>
+#include <iterator>
 #include <set>
 #include <utility>
 
@@ -80,9 +82,11 @@ bool IsSubset(const std::vector<uint64_t>& set, const std::vector<uint64_t>& sub
   return std::includes(set.begin(), set.end(), subset.begin(), subset.end());
 }
 
-// Alertmanager 0.25's DedupStage.needsUpdate.
+// Alertmanager 0.25's DedupStage.needsUpdate. `carried` are muted firing alerts the entry has
+// as firing and keeps so; they are neither news nor a resolution.
 bool NeedsUpdate(const std::optional<NotificationLogEntry>& entry,
                  const std::vector<uint64_t>& firing,
+                 const std::vector<uint64_t>& carried,
                  const std::vector<uint64_t>& resolved,
                  bool send_resolved,
                  Duration repeat_interval,
@@ -97,7 +101,7 @@ bool NeedsUpdate(const std::optional<NotificationLogEntry>& entry,
   // alerts. When the last notification had no firing alerts either, the receiver never heard
   // of the alerts that fired and resolved since, so there is nothing to tell.
   if (firing.empty()) {
-    return !entry->firing.empty();
+    return !IsSubset(carried, entry->firing);
   }
   if (send_resolved && !IsSubset(entry->resolved, resolved)) {
     return true;
@@ -113,6 +117,25 @@ Duration Backoff(const DispatcherOptions& options, int failed_attempts) {
   return std::min(delay, options.retry_max_backoff);
 }
 
+std::vector<uint64_t> Union(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {
+  std::vector<uint64_t> out;
+  std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+bool Contains(const std::vector<uint64_t>& sorted, uint64_t hash) {
+  return std::binary_search(sorted.begin(), sorted.end(), hash);
+}
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) {
+    out += out.empty() ? "" : ",";
+    out += item;
+  }
+  return out;
+}
+
 std::string TrimTrailingSlash(std::string url) {
   while (!url.empty() && url.back() == '/') {
     url.pop_back();
@@ -121,6 +144,54 @@ std::string TrimTrailingSlash(std::string url) {
 }
 
 }  // namespace
+
+// Runs jobs in order on its own thread; the destructor runs what is queued, then joins.
+class Dispatcher::Worker {
+ public:
+  Worker() : thread_([this] { Loop(); }) {}
+
+  ~Worker() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void Push(std::function<void()> job) {
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) {
+        return;  // stopping, and every queued job has run
+      }
+      std::function<void()> job = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      job();
+      lock.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts once the rest is initialized
+};
 
 Dispatcher::Dispatcher(const config::Route& route,
                        std::map<std::string, std::vector<std::unique_ptr<Notifier>>> receivers,
@@ -131,7 +202,8 @@ Dispatcher::Dispatcher(const config::Route& route,
       receivers_(std::move(receivers)),
       nflog_(nflog),
       clock_(clock),
-      options_(std::move(options)) {
+      options_(std::move(options)),
+      inhibitor_(options_.inhibit_rules) {
   options_.external_url = TrimTrailingSlash(options_.external_url);
   std::set<std::string> used;
   CollectReceivers(*tree_, used);
@@ -159,25 +231,76 @@ Dispatcher::Dispatcher(const config::Route& route,
       counters_.push_back(std::move(counters));
     }
   }
+  for (const config::TimeInterval& interval : options_.time_intervals) {
+    auto matcher = TimeIntervalMatcher::Create(interval, options_.zoneinfo_dir);
+    if (!matcher.ok()) {
+      // Ignored rather than fatal, so a broken interval never silences notifications.
+      Logger("notify")->error("Time interval is ignored err={}",
+                              LogValue(matcher.error().message()));
+      continue;
+    }
+    intervals_.insert_or_assign(interval.name, std::move(*matcher));
+  }
+  BuildMuting(route, *tree_);
   if (!options_.executor) {
-    worker_ = std::thread([this] { WorkerLoop(); });
+    // One thread per integration keeps a hanging receiver from delaying any other; that is
+    // fine for the tens of integrations a configuration has, not for thousands.
+    for (size_t i = 0; i <= counters_.size(); ++i) {
+      workers_.push_back(std::make_unique<Worker>());
+    }
   }
 }
 
 Dispatcher::~Dispatcher() {
   Stop();
-  if (worker_.joinable()) {
-    {
-      std::lock_guard lock(worker_mu_);
-      worker_stop_ = true;
+  // Joined first: their jobs use everything below.
+  workers_.clear();
+}
+
+void Dispatcher::BuildMuting(const config::Route& config, const Route& route) {
+  RouteMuting& muting = muting_[&route];
+  muting.notify_resolved_when_muted = config.notify_resolved_when_muted;
+  auto resolve = [&](const std::vector<std::string>& names,
+                     std::vector<const TimeIntervalMatcher*>& out) {
+    for (const std::string& name : names) {
+      auto it = intervals_.find(name);
+      if (it == intervals_.end()) {
+        Logger("notify")->error(
+            "Route names an unknown time interval, the name is ignored "
+            "route={} time_interval={}",
+            LogValue(route.ID()),
+            LogValue(name));
+        continue;
+      }
+      out.push_back(&it->second);
     }
-    worker_cv_.notify_all();
-    worker_.join();
+  };
+  resolve(config.mute_time_intervals, muting.mute);
+  resolve(config.active_time_intervals, muting.active);
+  // Route builds its children from the same list in the same order.
+  for (size_t i = 0; i < config.routes.size() && i < route.routes().size(); ++i) {
+    BuildMuting(config.routes[i], *route.routes()[i]);
   }
+}
+
+bool Dispatcher::TimeMuted(const Route& route, TimePoint now) const {
+  auto it = muting_.find(&route);
+  if (it == muting_.end()) {
+    return false;
+  }
+  const RouteMuting& muting = it->second;
+  auto holds = [now](const TimeIntervalMatcher* interval) {
+    return interval->ContainsTime(now);
+  };
+  if (std::any_of(muting.mute.begin(), muting.mute.end(), holds)) {
+    return true;
+  }
+  return !muting.active.empty() && std::none_of(muting.active.begin(), muting.active.end(), holds);
 }
 
 void Dispatcher::Put(std::vector<NotifyAlert> alerts) {
   TimePoint now = clock_->Now();
+  inhibitor_.Put(alerts);
   std::lock_guard lock(mu_);
   for (auto& alert : alerts) {
     for (const Route* route : tree_->Match(alert.labels)) {
@@ -197,15 +320,17 @@ void Dispatcher::Put(std::vector<NotifyAlert> alerts) {
       if (!group.has_flushed && alert.starts_at + route->group_wait() < now) {
         group.next_flush = std::min(group.next_flush, now);
       }
-      group.alerts.insert_or_assign(alert.labels,
-                                    StoredAlert{.alert = alert, .version = ++next_version_});
+      auto [stored, inserted] = group.alerts.try_emplace(alert.labels);
+      stored->second.alert = alert;
+      stored->second.version = ++next_version_;
     }
   }
 }
 
 void Dispatcher::Tick() {
   TimePoint now = clock_->Now();
-  std::vector<std::function<void()>> jobs;
+  inhibitor_.Prune(now);
+  std::vector<Job> jobs;
   {
     std::lock_guard lock(mu_);
     for (auto it = groups_.begin(); it != groups_.end();) {
@@ -224,12 +349,16 @@ void Dispatcher::Tick() {
     }
     if (now >= next_prune_) {
       next_prune_ = now + kPruneInterval;
-      jobs.push_back([this, before = now - options_.notification_log_retention] {
-        Status pruned = nflog_->PruneNotifications(before);
-        if (!pruned.ok()) {
-          Logger("notify")->warn("Pruning the notification log failed err={}",
-                                 LogValue(pruned.error().message()));
-        }
+      jobs.push_back(Job{
+          .worker = counters_.size(),
+          .run =
+              [this, before = now - options_.notification_log_retention] {
+                Status pruned = nflog_->PruneNotifications(before);
+                if (!pruned.ok()) {
+                  Logger("notify")->warn("Pruning the notification log failed err={}",
+                                         LogValue(pruned.error().message()));
+                }
+              },
       });
     }
   }
@@ -241,35 +370,72 @@ void Dispatcher::Tick() {
 void Dispatcher::StartFlush(const std::string& group_id,
                             Group& group,
                             TimePoint now,
-                            std::vector<std::function<void()>>& jobs) {
+                            std::vector<Job>& jobs) {
   const Route& route = *group.route;
   group.next_flush = now + route.group_interval();
   group.has_flushed = true;
   if (group.alerts.empty()) {
     return;
   }
+  const bool time_muted = TimeMuted(route, now);
+  const bool keep_muted = muting_.at(&route).notify_resolved_when_muted;
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->route = &route;
   snapshot->group_id = group_id;
   snapshot->group_key = group.group_key;
   snapshot->group_labels = group.group_labels;
   Flush flush;
-  for (const auto& [labels, stored] : group.alerts) {
+  for (auto& [labels, stored] : group.alerts) {
     NotifyAlert alert = stored.alert;
+    const bool resolved = alert.ResolvedAt(now);
+    flush.versions[labels] = FlushedAlert{.version = stored.version, .resolved = resolved};
+    std::vector<std::string> silenced_by;
+    if (options_.silencer != nullptr) {
+      silenced_by = options_.silencer->MutedBy(labels, now);
+    }
+    std::vector<std::string> inhibited_by = inhibitor_.MutedBy(labels, now);
+    const bool was_muted = !stored.silenced_by.empty() || !stored.inhibited_by.empty();
+    if (was_muted && silenced_by.empty() && inhibited_by.empty() && !resolved) {
+      Logger("notify")->info(
+          "Alert no longer muted alertname={} fingerprint={} silenced_by={} inhibited_by={}",
+          LogValue(labels.Get("alertname")),
+          labels.Fingerprint(),
+          LogValue(Join(stored.silenced_by)),
+          LogValue(Join(stored.inhibited_by)));
+      group.renotify = true;
+    }
+    const bool muted = time_muted || !silenced_by.empty() || !inhibited_by.empty();
+    stored.silenced_by = std::move(silenced_by);
+    stored.inhibited_by = std::move(inhibited_by);
+    if (muted) {
+      if (keep_muted && resolved) {
+        snapshot->muted_resolved.push_back(std::move(alert));
+      } else if (keep_muted) {
+        snapshot->muted_firing.push_back(labels.Hash());
+      }
+      continue;
+    }
     // Alertmanager's flush: an alert still firing now shows no end, so it cannot resolve
     // while the notification is on its way.
-    if (alert.ResolvedAt(now)) {
+    if (resolved) {
       snapshot->resolved.push_back(labels.Hash());
     } else {
       alert.ends_at = TimePoint{};
       snapshot->firing.push_back(labels.Hash());
     }
     snapshot->alerts.push_back(std::move(alert));
-    flush.versions[labels] = stored.version;
   }
+  if (snapshot->alerts.empty() && snapshot->muted_resolved.empty()) {
+    // As Alertmanager's pipeline stopping with no alerts left: nothing is sent or logged, and
+    // the flush counts as delivered.
+    RemoveResolved(group, flush.versions);
+    return;
+  }
+  snapshot->renotify = group.renotify && !snapshot->alerts.empty();
   std::stable_sort(snapshot->alerts.begin(), snapshot->alerts.end(), AlertBefore);
   std::sort(snapshot->firing.begin(), snapshot->firing.end());
   std::sort(snapshot->resolved.begin(), snapshot->resolved.end());
+  std::sort(snapshot->muted_firing.begin(), snapshot->muted_firing.end());
   flush.snapshot = std::move(snapshot);
   flush.deadline = now + std::max(route.group_interval(), kMinFlushTimeout);
   SendTask task;
@@ -279,9 +445,7 @@ void Dispatcher::StartFlush(const std::string& group_id,
   AdvanceFlush(group, now, jobs);
 }
 
-void Dispatcher::AdvanceFlush(Group& group,
-                              TimePoint now,
-                              std::vector<std::function<void()>>& jobs) {
+void Dispatcher::AdvanceFlush(Group& group, TimePoint now, std::vector<Job>& jobs) {
   Flush& flush = *group.flush;
   bool busy = false;
   for (size_t i = 0; i < flush.tasks.size(); ++i) {
@@ -312,27 +476,60 @@ void Dispatcher::FinishFlush(Group& group) {
     return task.state == TaskState::kDone;
   });
   if (delivered) {
-    // Only alerts that were resolved in this flush and not updated since leave the group.
-    for (const NotifyAlert& alert : flush.snapshot->alerts) {
-      if (!alert.resolved()) {
-        continue;
-      }
-      auto it = group.alerts.find(alert.labels);
-      if (it != group.alerts.end() && it->second.version == flush.versions[alert.labels]) {
-        group.alerts.erase(it);
-      }
+    RemoveResolved(group, flush.versions);
+    if (flush.snapshot->renotify) {
+      group.renotify = false;
     }
   }
   group.flush.reset();
 }
 
-std::function<void()> Dispatcher::MakeJob(Group& group, size_t task_index) {
+void Dispatcher::RemoveResolved(Group& group, const std::map<Labels, FlushedAlert>& flushed) {
+  for (const auto& [labels, alert] : flushed) {
+    auto it = group.alerts.find(labels);
+    if (alert.resolved && it != group.alerts.end() && it->second.version == alert.version) {
+      group.alerts.erase(it);
+    }
+  }
+}
+
+Dispatcher::Job Dispatcher::MakeJob(Group& group, size_t task_index) {
   Attempt attempt{.snapshot = group.flush->snapshot,
                   .task_index = task_index,
                   .check_dedup = !group.flush->tasks[task_index].dedup_passed};
-  return [this, attempt] {
-    RunAttempt(attempt);
-  };
+  return Job{.worker = IntegrationsOf(*group.route)[task_index].counters, .run = [this, attempt] {
+               RunAttempt(attempt);
+             }};
+}
+
+Dispatcher::Content Dispatcher::ContentFor(const Snapshot& snapshot,
+                                           const std::optional<NotificationLogEntry>& entry) {
+  Content content;
+  content.alerts = snapshot.alerts;
+  content.firing = snapshot.firing;
+  content.resolved = snapshot.resolved;
+  if (!entry) {
+    return content;
+  }
+  for (uint64_t hash : snapshot.muted_firing) {
+    if (Contains(entry->firing, hash)) {
+      content.carried.push_back(hash);
+    }
+  }
+  std::vector<uint64_t> resent;
+  for (const NotifyAlert& alert : snapshot.muted_resolved) {
+    uint64_t hash = alert.labels.Hash();
+    if (Contains(entry->firing, hash)) {
+      content.alerts.push_back(alert);
+      resent.push_back(hash);
+    }
+  }
+  if (!resent.empty()) {
+    std::stable_sort(content.alerts.begin(), content.alerts.end(), AlertBefore);
+    std::sort(resent.begin(), resent.end());
+    content.resolved = Union(content.resolved, resent);
+  }
+  return content;
 }
 
 void Dispatcher::RunAttempt(const Attempt& attempt) {
@@ -341,33 +538,39 @@ void Dispatcher::RunAttempt(const Attempt& attempt) {
   Notifier& notifier = *integration.notifier;
   TimePoint now = clock_->Now();
 
-  if (attempt.check_dedup) {
-    auto entry = nflog_->GetNotification(integration.log_key, snapshot.group_key);
-    if (!entry.ok()) {
-      CompleteAttempt(
-          attempt,
-          0,
-          NotifyError{.retryable = true,
-                      .reason = FailureReason::kTransport,
-                      .message = "reading the notification log failed: " + entry.error().message(),
-                      .retry_after = std::nullopt});
-      return;
-    }
-    if (!NeedsUpdate(*entry,
-                     snapshot.firing,
-                     snapshot.resolved,
-                     notifier.send_resolved(),
-                     snapshot.route->repeat_interval(),
-                     now)) {
-      CompleteAttempt(attempt, 0, std::nullopt);
-      return;
-    }
+  // Read on every attempt: what a muted alert contributes depends on it.
+  auto entry = nflog_->GetNotification(integration.log_key, snapshot.group_key);
+  if (!entry.ok()) {
+    CompleteAttempt(
+        attempt,
+        0,
+        NotifyError{.retryable = true,
+                    .reason = FailureReason::kTransport,
+                    .message = "reading the notification log failed: " + entry.error().message(),
+                    .retry_after = std::nullopt});
+    return;
+  }
+  Content content = ContentFor(snapshot, *entry);
+  if (content.alerts.empty()) {
+    CompleteAttempt(attempt, 0, std::nullopt);  // only muted alerts this integration never had
+    return;
+  }
+  if (attempt.check_dedup && !snapshot.renotify &&
+      !NeedsUpdate(*entry,
+                   content.firing,
+                   content.carried,
+                   content.resolved,
+                   notifier.send_resolved(),
+                   snapshot.route->repeat_interval(),
+                   now)) {
+    CompleteAttempt(attempt, 0, std::nullopt);
+    return;
   }
 
   std::vector<NotifyAlert> alerts;
-  for (const auto& alert : snapshot.alerts) {
+  for (auto& alert : content.alerts) {
     if (notifier.send_resolved() || !alert.resolved()) {
-      alerts.push_back(alert);
+      alerts.push_back(std::move(alert));
     }
   }
   // Without send_resolved, a flush of only resolved alerts counts as delivered, so the log
@@ -385,11 +588,12 @@ void Dispatcher::RunAttempt(const Attempt& attempt) {
       return;
     }
   }
-  Status logged = nflog_->PutNotification(NotificationLogEntry{.receiver = integration.log_key,
-                                                               .group_key = snapshot.group_key,
-                                                               .firing = snapshot.firing,
-                                                               .resolved = snapshot.resolved,
-                                                               .sent_at = clock_->Now()});
+  Status logged =
+      nflog_->PutNotification(NotificationLogEntry{.receiver = integration.log_key,
+                                                   .group_key = snapshot.group_key,
+                                                   .firing = Union(content.firing, content.carried),
+                                                   .resolved = content.resolved,
+                                                   .sent_at = clock_->Now()});
   if (!logged.ok()) {
     // The notification went out; a later flush may repeat it because the log lacks it.
     Logger("notify")->error(
@@ -494,37 +698,18 @@ void Dispatcher::GiveUp(Group& group, size_t index, const NotifyError& error) {
       LogValue(error.message));
 }
 
-void Dispatcher::Execute(std::function<void()> job) {
+void Dispatcher::Execute(Job job) {
   if (options_.executor) {
-    options_.executor(std::move(job));
+    options_.executor(std::move(job.run));
     return;
   }
-  {
-    std::lock_guard lock(worker_mu_);
-    worker_queue_.push_back(std::move(job));
-  }
-  worker_cv_.notify_one();
+  workers_.at(job.worker)->Push(std::move(job.run));
 }
 
 const std::vector<Dispatcher::Integration>& Dispatcher::IntegrationsOf(const Route& route) const {
   static const std::vector<Integration> kNone;
   auto it = integrations_.find(route.receiver());
   return it == integrations_.end() ? kNone : it->second;
-}
-
-void Dispatcher::WorkerLoop() {
-  std::unique_lock lock(worker_mu_);
-  while (true) {
-    worker_cv_.wait(lock, [this] { return worker_stop_ || !worker_queue_.empty(); });
-    if (worker_queue_.empty()) {
-      return;  // stopping, and every queued job has run
-    }
-    std::function<void()> job = std::move(worker_queue_.front());
-    worker_queue_.pop_front();
-    lock.unlock();
-    job();
-    lock.lock();
-  }
 }
 
 void Dispatcher::Start() {
@@ -562,6 +747,28 @@ void Dispatcher::Stop() {
 std::vector<IntegrationCounters> Dispatcher::Counters() const {
   std::lock_guard lock(mu_);
   return counters_;
+}
+
+std::vector<AlertGroupInfo> Dispatcher::AlertGroups() const {
+  std::vector<AlertGroupInfo> out;
+  std::lock_guard lock(mu_);
+  out.reserve(groups_.size());
+  for (const auto& [id, group] : groups_) {
+    AlertGroupInfo info{.labels = group.group_labels,
+                        .receiver = group.route->receiver(),
+                        .route_id = group.route->ID(),
+                        .alerts = {}};
+    for (const auto& [labels, stored] : group.alerts) {
+      info.alerts.push_back(stored.alert);
+    }
+    std::stable_sort(info.alerts.begin(), info.alerts.end(), AlertBefore);
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+std::vector<std::string> Dispatcher::InhibitedBy(const Labels& labels, TimePoint now) const {
+  return inhibitor_.MutedBy(labels, now);
 }
 
 size_t Dispatcher::group_count() const {

@@ -5,7 +5,8 @@
 //
 // Time advances only through Tick(), which runs whatever is due at clock->Now(), so tests drive
 // the dispatcher with a FakeClock and never sleep. Sends run on an executor, so Tick() does not
-// wait for HTTP unless the executor runs jobs inline, as tests do.
+// wait for HTTP unless the executor runs jobs inline, as tests do. Without an executor, every
+// integration has its own worker thread, so a slow receiver delays only its own sends.
 //
 // Semantics, per aggregation group (alerts of one route with the same values of the route's
 // group_by labels; "..." groups by all labels). The group key, in notifications and in the
@@ -24,11 +25,24 @@
 //   is not updated after a give-up, so the next flush sends the same content again.
 // - Resolved alerts leave the group once a flush delivered to every integration; an empty group
 //   is removed.
+//
+// Muting, decided at flush time as Alertmanager's MuteStage, TimeMuteStage and TimeActiveStage:
+// - An alert that an inhibit rule or the silencer mutes is left out of the notification and of
+//   the dedup check; it stays in its group.
+// - While one of the route's mute_time_intervals holds, or none of its active_time_intervals
+//   does (when it has some), the whole group is muted.
+// - When nothing unmuted is left, the flush sends nothing and does not touch the log.
+// Past Alertmanager:
+// - With the route's notify_resolved_when_muted (the default), an alert the log shows as
+//   notified firing to an integration keeps that place in the log while it is muted, and when
+//   it resolves while muted the integration gets its resolved notification (with
+//   send_resolved). With false, muted alerts are simply left out, as in Alertmanager.
+// - When a silence or inhibition of a firing alert ends, the flush that sees it logs "Alert no
+//   longer muted" and notifies the group without waiting for repeat_interval.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -41,8 +55,11 @@
 #include "common/clock.h"
 #include "common/labels.h"
 #include "config/config.h"
+#include "notifiers/inhibit.h"
+#include "notifiers/muter.h"
 #include "notifiers/notifier.h"
 #include "notifiers/route.h"
+#include "notifiers/time_interval.h"
 #include "storage/state_store.h"
 
 namespace alertd {
@@ -53,9 +70,18 @@ struct DispatcherOptions {
   // Wait before the first retry; each later wait doubles, up to retry_max_backoff.
   Duration retry_initial_backoff{1000};
   Duration retry_max_backoff{60000};
-  // Runs one send job. Jobs must all have run before the dispatcher is destroyed. Unset: a
-  // worker thread owned by the dispatcher runs them in order.
+  // Runs one send job. Jobs must all have run before the dispatcher is destroyed. Unset: each
+  // integration gets a worker thread owned by the dispatcher that runs its jobs in order.
   std::function<void(std::function<void()>)> executor;
+  // Alertmanager's inhibit_rules.
+  std::vector<config::InhibitRule> inhibit_rules;
+  // Intervals that routes name in mute_time_intervals and active_time_intervals. A route
+  // naming an interval that is not here logs an error and ignores the name.
+  std::vector<config::TimeInterval> time_intervals;
+  // Where time interval locations are read from.
+  std::string zoneinfo_dir = kZoneInfoDir;
+  // Silences: alerts it mutes are left out of notifications. Must outlive the dispatcher.
+  const Muter* silencer = nullptr;
   // Period of the loop started by Start(); Tick() calls from tests do not use it.
   Duration tick_interval{1000};
   // Notification log entries older than this are pruned, every 15 minutes of Tick() time.
@@ -73,6 +99,16 @@ struct IntegrationCounters {
   uint64_t requests = 0;              // delivery attempts
   uint64_t requests_failed = 0;       // delivery attempts that failed
   std::map<std::string, uint64_t> failed_by_reason;  // give-ups by FailureReasonName
+};
+
+// One aggregation group, for the API (/api/v2/alerts/groups).
+struct AlertGroupInfo {
+  Labels labels;  // the group labels
+  std::string receiver;
+  std::string route_id;  // Route::ID()
+  // Every alert of the group as last put, resolved ones still waiting for their notification
+  // included, sorted as in notifications; ends_at as put.
+  std::vector<NotifyAlert> alerts;
 };
 
 class Dispatcher {
@@ -107,20 +143,39 @@ class Dispatcher {
   // configuration order. Thread-safe.
   std::vector<IntegrationCounters> Counters() const;
 
+  // The aggregation groups, sorted by route ID and then group labels. Thread-safe.
+  std::vector<AlertGroupInfo> AlertGroups() const;
+
+  // Fingerprints of the firing alerts that inhibit an alert with `labels` at `now`, sorted;
+  // empty when none does. The inhibit rules see every alert put. Thread-safe.
+  std::vector<std::string> InhibitedBy(const Labels& labels, TimePoint now) const;
+
   // Number of aggregation groups and of alerts in them. Thread-safe.
   size_t group_count() const;
   size_t alert_count() const;
 
  private:
+  class Worker;
+
   struct Integration {
     Notifier* notifier;
     std::string log_key;  // receiver/integration/index, the notification log's receiver
-    size_t counters;      // index into counters_
+    size_t counters;      // index into counters_, and into workers_ when they exist
+  };
+
+  // A route's muting options, which Route does not carry.
+  struct RouteMuting {
+    std::vector<const TimeIntervalMatcher*> mute;
+    std::vector<const TimeIntervalMatcher*> active;
+    bool notify_resolved_when_muted = true;
   };
 
   struct StoredAlert {
     NotifyAlert alert;
     uint64_t version;  // changes on every Put, so a flush deletes only what it notified
+    // What muted the alert at the last flush: silence IDs and inhibiting fingerprints.
+    std::vector<std::string> silenced_by;
+    std::vector<std::string> inhibited_by;
   };
 
   enum class TaskState { kWaiting, kInFlight, kDone, kFailed };
@@ -142,14 +197,34 @@ class Dispatcher {
     std::string group_id;  // key of the group in groups_
     std::string group_key;
     Labels group_labels;
-    std::vector<NotifyAlert> alerts;  // sorted as Alertmanager sorts; firing ends_at zeroed
-    std::vector<uint64_t> firing;     // label hashes, sorted
-    std::vector<uint64_t> resolved;   // label hashes, sorted
+    // The unmuted alerts, sorted as Alertmanager sorts; firing ends_at zeroed.
+    std::vector<NotifyAlert> alerts;
+    std::vector<uint64_t> firing;    // label hashes of the unmuted alerts, sorted
+    std::vector<uint64_t> resolved;  // label hashes of the unmuted alerts, sorted
+    // Muted alerts, kept only with notify_resolved_when_muted: an integration whose log entry
+    // has one as firing keeps it there, or gets its resolved notification.
+    std::vector<uint64_t> muted_firing;  // sorted
+    std::vector<NotifyAlert> muted_resolved;
+    // An alert's silence or inhibition ended: send even when the log has nothing new.
+    bool renotify = false;
+  };
+
+  // What one integration gets from a flush, given its notification log entry.
+  struct Content {
+    std::vector<NotifyAlert> alerts;  // before the send_resolved filter
+    std::vector<uint64_t> firing;     // unmuted firing, for the dedup check
+    std::vector<uint64_t> carried;    // muted firing alerts the log keeps as notified
+    std::vector<uint64_t> resolved;
+  };
+
+  struct FlushedAlert {
+    uint64_t version;
+    bool resolved;
   };
 
   struct Flush {
     std::shared_ptr<const Snapshot> snapshot;
-    std::map<Labels, uint64_t> versions;  // of the snapshot's alerts
+    std::map<Labels, FlushedAlert> versions;  // every alert of the group at the flush
     TimePoint deadline{};
     std::vector<SendTask> tasks;  // one per integration
   };
@@ -161,6 +236,7 @@ class Dispatcher {
     std::map<Labels, StoredAlert> alerts;
     TimePoint next_flush{};
     bool has_flushed = false;
+    bool renotify = false;  // set when an alert was unmuted, until a flush delivers it
     std::optional<Flush> flush;
   };
 
@@ -171,23 +247,30 @@ class Dispatcher {
     bool check_dedup;
   };
 
-  void StartFlush(const std::string& group_id,
-                  Group& group,
-                  TimePoint now,
-                  std::vector<std::function<void()>>& jobs);
-  void AdvanceFlush(Group& group, TimePoint now, std::vector<std::function<void()>>& jobs);
+  struct Job {
+    size_t worker;  // index into workers_
+    std::function<void()> run;
+  };
+
+  void BuildMuting(const config::Route& config, const Route& route);
+  bool TimeMuted(const Route& route, TimePoint now) const;
+  void StartFlush(const std::string& group_id, Group& group, TimePoint now, std::vector<Job>& jobs);
+  void AdvanceFlush(Group& group, TimePoint now, std::vector<Job>& jobs);
   void FinishFlush(Group& group);
-  std::function<void()> MakeJob(Group& group, size_t task_index);
+  // Removes the alerts that were resolved at the flush and not updated since.
+  static void RemoveResolved(Group& group, const std::map<Labels, FlushedAlert>& flushed);
+  Job MakeJob(Group& group, size_t task_index);
+  static Content ContentFor(const Snapshot& snapshot,
+                            const std::optional<NotificationLogEntry>& entry);
   void RunAttempt(const Attempt& attempt);
   // `sent_alerts` is 0 when no request was made.
   void CompleteAttempt(const Attempt& attempt,
                        size_t sent_alerts,
                        const std::optional<NotifyError>& error);
   void GiveUp(Group& group, size_t task_index, const NotifyError& error);
-  void Execute(std::function<void()> job);
+  void Execute(Job job);
   // The integrations of the route's receiver; empty when it has none.
   const std::vector<Integration>& IntegrationsOf(const Route& route) const;
-  void WorkerLoop();
 
   const std::unique_ptr<const Route> tree_;
   std::map<std::string, std::vector<std::unique_ptr<Notifier>>> receivers_;
@@ -195,6 +278,9 @@ class Dispatcher {
   const Clock* const clock_;
   DispatcherOptions options_;
   std::map<std::string, std::vector<Integration>> integrations_;  // by receiver name
+  std::map<std::string, TimeIntervalMatcher> intervals_;          // by name
+  std::map<const Route*, RouteMuting> muting_;
+  Inhibitor inhibitor_;
 
   mutable std::mutex mu_;
   std::map<std::string, Group> groups_;  // by route ID and group labels
@@ -202,12 +288,9 @@ class Dispatcher {
   uint64_t next_version_ = 0;
   TimePoint next_prune_{};
 
-  // Owned worker, used when options_.executor is unset.
-  std::mutex worker_mu_;
-  std::condition_variable worker_cv_;
-  std::deque<std::function<void()>> worker_queue_;
-  bool worker_stop_ = false;
-  std::thread worker_;
+  // Owned workers, used when options_.executor is unset: one per integration, then one for
+  // notification log maintenance.
+  std::vector<std::unique_ptr<Worker>> workers_;
 
   // Start() loop.
   std::mutex loop_mu_;

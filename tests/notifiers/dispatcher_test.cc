@@ -1,7 +1,11 @@
 #include "notifiers/dispatcher.h"
 
 #include <chrono>
+#include <condition_variable>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -20,6 +24,46 @@ using testing::NotifierLog;
 using testing::RecordingNotifier;
 
 const TimePoint kStart = testing::Utc(2026, 12, 4, 15, 0, 0);
+
+// Mutes the label sets it was told to, each with the given ID.
+class FakeMuter final : public Muter {
+ public:
+  void Mute(const Labels& labels, std::string id) {
+    std::lock_guard lock(mu_);
+    muted_[labels] = std::move(id);
+  }
+
+  void Unmute(const Labels& labels) {
+    std::lock_guard lock(mu_);
+    muted_.erase(labels);
+  }
+
+  std::vector<std::string> MutedBy(const Labels& labels, TimePoint) const override {
+    std::lock_guard lock(mu_);
+    auto it = muted_.find(labels);
+    if (it == muted_.end()) {
+      return {};
+    }
+    return {it->second};
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<Labels, std::string> muted_;
+};
+
+LabelMatcher Eq(std::string name, std::string value) {
+  return *LabelMatcher::Create(MatchType::kEqual, std::move(name), std::move(value));
+}
+
+std::vector<std::string> Instances(const Notification& notification) {
+  std::vector<std::string> out;
+  for (const auto& alert : notification.alerts) {
+    out.push_back(std::string(alert.labels.Get("alertname")) + "/" +
+                  std::string(alert.labels.Get("instance")) + ":" + std::string(alert.status()));
+  }
+  return out;
+}
 
 NotifyError Retryable(std::string message) {
   return NotifyError{.retryable = true,
@@ -57,7 +101,7 @@ class DispatcherTest : public ::testing::Test {
       receivers["team"].push_back(
           std::make_unique<RecordingNotifier>("webhook", resolved, logs_.back()));
     }
-    DispatcherOptions options;
+    DispatcherOptions options = options_;
     options.external_url = "http://alertd.example:9095/";
     options.executor = [](std::function<void()> job) {
       job();
@@ -92,6 +136,7 @@ class DispatcherTest : public ::testing::Test {
   }
 
   config::Route route_;
+  DispatcherOptions options_;  // inhibit rules, time intervals and silencer for Create()
   FakeClock clock_;
   FakeStateStore store_;
   std::vector<std::shared_ptr<NotifierLog>> logs_;
@@ -474,6 +519,269 @@ TEST_F(DispatcherTest, PrunesNotificationLogAfterRetention) {
   EXPECT_EQ(store_.size(), 0u);
 }
 
+TEST_F(DispatcherTest, AlertGroupsListGroupsWithTheirAlerts) {
+  Create();
+  dispatcher_->Put({Firing("b"), Firing("a"), Firing("a", "Down")});
+  std::vector<AlertGroupInfo> groups = dispatcher_->AlertGroups();
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].labels, (Labels{{"alertname", "Down"}}));
+  EXPECT_EQ(groups[0].receiver, "team");
+  EXPECT_EQ(groups[0].route_id, "{}");
+  ASSERT_EQ(groups[1].alerts.size(), 2u);
+  EXPECT_EQ(groups[1].alerts[0].labels.Get("instance"), "a");
+  EXPECT_EQ(groups[1].alerts[1].labels.Get("instance"), "b");
+}
+
+// Inhibits HighLatency by a Down alert of the same instance.
+config::InhibitRule DownInhibitsLatency() {
+  config::InhibitRule rule;
+  rule.source_matchers = {Eq("alertname", "Down")};
+  rule.target_matchers = {Eq("alertname", "HighLatency")};
+  rule.equal = {"instance"};
+  return rule;
+}
+
+TEST_F(DispatcherTest, InhibitedAlertIsLeftOutUntilItsSourceResolves) {
+  route_.group_by = {};
+  options_.inhibit_rules = {DownInhibitsLatency()};
+  Create();
+  NotifyAlert down = Firing("a", "Down");
+  dispatcher_->Put({Firing("a"), Firing("b"), down});
+  EXPECT_EQ(dispatcher_->InhibitedBy(Firing("a").labels, clock_.Now()),
+            std::vector<std::string>{down.labels.Fingerprint()});
+  EXPECT_TRUE(dispatcher_->InhibitedBy(Firing("b").labels, clock_.Now()).empty());
+  AdvanceAndTick(seconds(30));
+  ASSERT_EQ(logs_[0]->calls(), 1u);
+  EXPECT_EQ(Instances(logs_[0]->last()),
+            (std::vector<std::string>{"Down/a:firing", "HighLatency/b:firing"}));
+  EXPECT_EQ(dispatcher_->alert_count(), 3u);  // the inhibited alert stays in its group
+
+  dispatcher_->Put({Resolved(down)});
+  EXPECT_TRUE(dispatcher_->InhibitedBy(Firing("a").labels, clock_.Now()).empty());
+  AdvanceAndTick(minutes(5));
+  ASSERT_EQ(logs_[0]->calls(), 2u);
+  EXPECT_EQ(Instances(logs_[0]->last()),
+            (std::vector<std::string>{
+                "Down/a:resolved", "HighLatency/a:firing", "HighLatency/b:firing"}));
+}
+
+TEST_F(DispatcherTest, InhibitionUsesEqualLabelsAndSkipsMissingOnes) {
+  route_.group_by = {"..."};
+  options_.inhibit_rules = {DownInhibitsLatency()};
+  Create();
+  NotifyAlert down;
+  down.labels = Labels{{"alertname", "Down"}};  // no instance label
+  down.starts_at = clock_.Now();
+  NotifyAlert no_instance;
+  no_instance.labels = Labels{{"alertname", "HighLatency"}};
+  no_instance.starts_at = clock_.Now();
+  dispatcher_->Put({down, no_instance, Firing("a")});
+  AdvanceAndTick(seconds(30));
+  // The alert without an instance shares the empty value with the source and is muted.
+  ASSERT_EQ(logs_[0]->calls(), 2u);
+  std::set<std::string> sent;
+  for (const Notification& n : logs_[0]->notifications) {
+    for (const std::string& item : Instances(n)) {
+      sent.insert(item);
+    }
+  }
+  EXPECT_EQ(sent, (std::set<std::string>{"Down/:firing", "HighLatency/a:firing"}));
+}
+
+TEST_F(DispatcherTest, SilencedAlertIsLeftOut) {
+  route_.group_by = {};
+  FakeMuter silences;
+  silences.Mute(Firing("b").labels, "5f1c");
+  options_.silencer = &silences;
+  Create();
+  dispatcher_->Put({Firing("a"), Firing("b")});
+  AdvanceAndTick(seconds(30));
+  ASSERT_EQ(logs_[0]->calls(), 1u);
+  EXPECT_EQ(Instances(logs_[0]->last()), (std::vector<std::string>{"HighLatency/a:firing"}));
+  EXPECT_EQ(dispatcher_->alert_count(), 2u);
+}
+
+TEST_F(DispatcherTest, GroupWithOnlySilencedAlertsSendsAndLogsNothing) {
+  FakeMuter silences;
+  silences.Mute(Firing("a").labels, "5f1c");
+  options_.silencer = &silences;
+  Create();
+  dispatcher_->Put({Firing("a")});
+  AdvanceAndTick(seconds(30));
+  AdvanceAndTick(minutes(5));
+  EXPECT_EQ(logs_[0]->calls(), 0u);
+  EXPECT_EQ(store_.size(), 0u);
+  EXPECT_EQ(dispatcher_->alert_count(), 1u);
+}
+
+config::TimeInterval Interval(std::string name, config::TimeIntervalSpec spec) {
+  config::TimeInterval interval;
+  interval.name = std::move(name);
+  interval.time_intervals = {std::move(spec)};
+  return interval;
+}
+
+TEST_F(DispatcherTest, MuteTimeIntervalHoldsBackTheWholeGroup) {
+  // kStart is 15:00 UTC; muted until 15:10.
+  config::TimeIntervalSpec spec;
+  spec.times = {{.begin = 15 * 60, .end = 15 * 60 + 10}};
+  options_.time_intervals = {Interval("maintenance", spec)};
+  route_.mute_time_intervals = {"maintenance"};
+  Create();
+  dispatcher_->Put({Firing("a")});
+  AdvanceAndTick(seconds(30));
+  AdvanceAndTick(minutes(5));
+  EXPECT_EQ(logs_[0]->calls(), 0u);
+  EXPECT_EQ(dispatcher_->alert_count(), 1u);
+  AdvanceAndTick(minutes(5));  // 15:10:30
+  ASSERT_EQ(logs_[0]->calls(), 1u);
+  EXPECT_EQ(Instances(logs_[0]->last()), (std::vector<std::string>{"HighLatency/a:firing"}));
+}
+
+TEST_F(DispatcherTest, ActiveTimeIntervalInItsLocationAllowsNotifications) {
+  // 10:05 to 11:00 in New York is 15:05 to 16:00 UTC in December.
+  config::TimeIntervalSpec spec;
+  spec.times = {{.begin = 10 * 60 + 5, .end = 11 * 60}};
+  spec.location = "America/New_York";
+  options_.time_intervals = {Interval("office", spec)};
+  route_.active_time_intervals = {"office"};
+  Create();
+  dispatcher_->Put({Firing("a")});
+  AdvanceAndTick(seconds(30));
+  EXPECT_EQ(logs_[0]->calls(), 0u);
+  AdvanceAndTick(minutes(5));  // 15:05:30
+  EXPECT_EQ(logs_[0]->calls(), 1u);
+  clock_.Set(kStart + minutes(56));
+  dispatcher_->Put({Firing("b")});
+  AdvanceAndTick(minutes(5));  // past 16:00
+  EXPECT_EQ(logs_[0]->calls(), 1u);
+}
+
+TEST_F(DispatcherTest, MuteOnTheMonthsLastDayIsJudgedInTheIntervalsLocation) {
+  // 2026-12-31 23:50 UTC is already 2027-01-01 in Berlin.
+  struct Case {
+    std::string location;
+    size_t calls;
+  };
+
+  for (const Case& c : std::vector<Case>{{"", 0}, {"Europe/Berlin", 1}}) {
+    config::TimeIntervalSpec spec;
+    spec.days_of_month = {{.begin = -1, .end = -1}};
+    spec.location = c.location;
+    options_.time_intervals = {Interval("year-end", spec)};
+    route_.mute_time_intervals = {"year-end"};
+    clock_.Set(testing::Utc(2026, 12, 31, 23, 50, 0));
+    Create();
+    dispatcher_->Put({Firing("a")});
+    AdvanceAndTick(seconds(30));
+    EXPECT_EQ(logs_[0]->calls(), c.calls) << c.location;
+  }
+}
+
+TEST_F(DispatcherTest, ResolvedIsSentForAnAlertMutedAfterItsFiringNotification) {
+  route_.group_by = {};
+  FakeMuter silences;
+  options_.silencer = &silences;
+  Create({true});
+  NotifyAlert a = Firing("a");
+  dispatcher_->Put({a});
+  AdvanceAndTick(seconds(30));
+  ASSERT_EQ(logs_[0]->calls(), 1u);
+  silences.Mute(a.labels, "5f1c");
+  AdvanceAndTick(minutes(5));
+  EXPECT_EQ(logs_[0]->calls(), 1u);
+  // A new alert while `a` is muted: the log keeps `a` as notified.
+  dispatcher_->Put({Firing("b")});
+  AdvanceAndTick(minutes(5));
+  ASSERT_EQ(logs_[0]->calls(), 2u);
+  EXPECT_EQ(Instances(logs_[0]->last()), (std::vector<std::string>{"HighLatency/b:firing"}));
+  dispatcher_->Put({Resolved(a)});
+  AdvanceAndTick(minutes(5));
+  ASSERT_EQ(logs_[0]->calls(), 3u);
+  EXPECT_EQ(Instances(logs_[0]->last()),
+            (std::vector<std::string>{"HighLatency/a:resolved", "HighLatency/b:firing"}));
+  EXPECT_EQ(dispatcher_->alert_count(), 1u);
+}
+
+TEST_F(DispatcherTest, ResolvedIsSentForAnAlertResolvedInAMuteTime) {
+  config::TimeIntervalSpec spec;
+  spec.times = {{.begin = 15 * 60 + 1, .end = 16 * 60}};  // from 15:01 UTC
+  options_.time_intervals = {Interval("maintenance", spec)};
+  route_.mute_time_intervals = {"maintenance"};
+  Create({true});
+  NotifyAlert a = Firing("a");
+  dispatcher_->Put({a});
+  AdvanceAndTick(seconds(30));
+  ASSERT_EQ(logs_[0]->calls(), 1u);
+  AdvanceAndTick(minutes(1));
+  dispatcher_->Put({Resolved(a), Firing("b")});
+  AdvanceAndTick(minutes(4));  // 15:05:30, muted
+  ASSERT_EQ(logs_[0]->calls(), 2u);
+  EXPECT_EQ(Instances(logs_[0]->last()), (std::vector<std::string>{"HighLatency/a:resolved"}));
+}
+
+TEST_F(DispatcherTest, ResolvedOfMutedAlertIsDroppedWithoutNotifyResolvedWhenMuted) {
+  route_.notify_resolved_when_muted = false;
+  FakeMuter silences;
+  options_.silencer = &silences;
+  Create({true});
+  NotifyAlert a = Firing("a");
+  dispatcher_->Put({a});
+  AdvanceAndTick(seconds(30));
+  ASSERT_EQ(logs_[0]->calls(), 1u);
+  silences.Mute(a.labels, "5f1c");
+  dispatcher_->Put({Resolved(a)});
+  AdvanceAndTick(minutes(5));
+  EXPECT_EQ(logs_[0]->calls(), 1u);
+  EXPECT_EQ(dispatcher_->alert_count(), 0u);
+  AdvanceAndTick(minutes(5));
+  EXPECT_EQ(logs_[0]->calls(), 1u);
+}
+
+TEST_F(DispatcherTest, AlertIsNotifiedAgainWhenItsSilenceEnds) {
+  FakeMuter silences;
+  options_.silencer = &silences;
+  Create();
+  NotifyAlert a = Firing("a");
+  dispatcher_->Put({a});
+  AdvanceAndTick(seconds(30));
+  ASSERT_EQ(logs_[0]->calls(), 1u);
+  silences.Mute(a.labels, "5f1c");
+  AdvanceAndTick(minutes(5));
+  EXPECT_EQ(logs_[0]->calls(), 1u);
+  silences.Unmute(a.labels);
+  AdvanceAndTick(minutes(5));  // long before repeat_interval
+  ASSERT_EQ(logs_[0]->calls(), 2u);
+  EXPECT_EQ(Instances(logs_[0]->last()), (std::vector<std::string>{"HighLatency/a:firing"}));
+  AdvanceAndTick(minutes(5), 2);
+  EXPECT_EQ(logs_[0]->calls(), 2u);
+}
+
+TEST_F(DispatcherTest, AlertIsNotifiedAgainWhenItsInhibitionEnds) {
+  options_.inhibit_rules = {DownInhibitsLatency()};
+  Create();
+  NotifyAlert latency = Firing("a");
+  dispatcher_->Put({latency});
+  AdvanceAndTick(seconds(30));
+  ASSERT_EQ(logs_[0]->calls(), 1u);
+  // Down has a group of its own; the latency group has nothing new while inhibited.
+  NotifyAlert down = Firing("a", "Down");
+  dispatcher_->Put({down});
+  AdvanceAndTick(minutes(5));  // 15:05:30
+  ASSERT_EQ(logs_[0]->calls(), 2u);
+  EXPECT_EQ(Instances(logs_[0]->last()), (std::vector<std::string>{"Down/a:firing"}));
+  dispatcher_->Put({Resolved(down)});
+  AdvanceAndTick(minutes(5));  // 15:10:30: both groups flush
+  ASSERT_EQ(logs_[0]->calls(), 4u);
+  std::set<std::string> sent;
+  for (size_t i = 2; i < 4; ++i) {
+    for (const std::string& item : Instances(logs_[0]->notifications[i])) {
+      sent.insert(item);
+    }
+  }
+  EXPECT_EQ(sent, (std::set<std::string>{"Down/a:resolved", "HighLatency/a:firing"}));
+}
+
 TEST(DispatcherWorkerTest, OwnedWorkerSendsWithoutBlockingTick) {
   config::Route route;
   route.receiver = "team";
@@ -494,6 +802,87 @@ TEST(DispatcherWorkerTest, OwnedWorkerSendsWithoutBlockingTick) {
   }
   EXPECT_EQ(dispatcher.Counters()[0].notifications_sent, 1u);
   EXPECT_EQ(log->calls(), 1u);
+}
+
+// Blocks in Notify until released, at most 10 seconds.
+class GateNotifier final : public Notifier {
+ public:
+  struct Gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool entered = false;
+    bool released = false;
+    int calls = 0;
+
+    void Release() {
+      {
+        std::lock_guard lock(mu);
+        released = true;
+      }
+      cv.notify_all();
+    }
+  };
+
+  explicit GateNotifier(std::shared_ptr<Gate> gate) : gate_(std::move(gate)) {}
+
+  std::string_view integration() const override { return "slack"; }
+
+  bool send_resolved() const override { return true; }
+
+  std::optional<NotifyError> Notify(const Notification&) override {
+    std::unique_lock lock(gate_->mu);
+    gate_->entered = true;
+    ++gate_->calls;
+    gate_->cv.notify_all();
+    gate_->cv.wait_for(lock, seconds(10), [this] { return gate_->released; });
+    return std::nullopt;
+  }
+
+ private:
+  std::shared_ptr<Gate> gate_;
+};
+
+TEST(DispatcherWorkerTest, HangingIntegrationDelaysNoOtherIntegration) {
+  config::Route route;
+  route.receiver = "team";
+  route.group_wait = Duration(0);
+  FakeClock clock(kStart);
+  FakeStateStore store;
+  auto gate = std::make_shared<GateNotifier::Gate>();
+  auto other_slack = std::make_shared<NotifierLog>();
+  auto webhook = std::make_shared<NotifierLog>();
+  std::map<std::string, std::vector<std::unique_ptr<Notifier>>> receivers;
+  receivers["team"].push_back(std::make_unique<GateNotifier>(gate));
+  receivers["team"].push_back(std::make_unique<RecordingNotifier>("slack", true, other_slack));
+  receivers["team"].push_back(std::make_unique<RecordingNotifier>("webhook", true, webhook));
+  Dispatcher dispatcher(route, std::move(receivers), &store, &clock);
+  NotifyAlert alert;
+  alert.labels = Labels{{"alertname", "A"}};
+  alert.starts_at = kStart;
+  dispatcher.Put({alert});
+  dispatcher.Tick();
+  auto entered = [&] {
+    std::lock_guard lock(gate->mu);
+    return gate->entered;
+  };
+  // A bounded wait for the worker threads, not for logic.
+  for (int i = 0; i < 500 && (other_slack->calls() == 0 || webhook->calls() == 0 || !entered());
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  {
+    std::lock_guard lock(gate->mu);
+    EXPECT_TRUE(gate->entered);
+    EXPECT_FALSE(gate->released);
+  }
+  EXPECT_EQ(other_slack->calls(), 1u);
+  EXPECT_EQ(webhook->calls(), 1u);
+  gate->Release();
+  for (int i = 0; i < 500 && dispatcher.Counters()[0].notifications_sent == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(dispatcher.Counters()[0].notifications_sent, 1u);
+  EXPECT_EQ(dispatcher.Counters()[1].notifications_sent, 1u);
 }
 
 }  // namespace
