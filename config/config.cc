@@ -17,10 +17,10 @@ using yaml::Position;
 
 const yaml::Schema kTopSchema{
     "the configuration",
-    {"global", "rule_files", "scrape_configs", "storage", "web", "route", "receivers", "query"},
+    {"global", "rule_files", "scrape_configs", "storage", "web", "route", "receivers", "query",
+     // prometheus.yml, and alertd's datasource (remote_config.cc)
+     "datasource", "alerting", "remote_write"},
     {// prometheus.yml
-     "alerting",
-     "remote_write",
      "remote_read",
      "tracing",
      "scrape_config_files",
@@ -36,6 +36,7 @@ const yaml::Schema kGlobalSchema{"global",
                                   "scrape_timeout",
                                   "evaluation_interval",
                                   "external_labels",
+                                  "rule_query_offset",
                                   "resolve_timeout",
                                   "slack_api_url",
                                   "slack_api_url_file"},
@@ -301,6 +302,7 @@ Config Loader::Load(const std::string& text) {
   if (const Entry* entry = fields.Find("query")) {
     LoadQueryConfig(entry->value, config_.query, Sink());
   }
+  LoadRemoteSections(fields, config_, Sink());
   if (const Entry* entry = fields.Find("receivers")) {
     LoadReceivers(*entry);
   }

@@ -72,6 +72,8 @@ class Loader {
 
 // Reads the `query` section (query_config.cc).
 void LoadQueryConfig(const YAML::Node& node, QueryConfig& query, const yaml::ErrorSink& errors);
+// Reads datasource, remote_write, alerting and global rule_query_offset (remote_config.cc).
+void LoadRemoteSections(const yaml::Fields& top, Config& config, const yaml::ErrorSink& errors);
 
 // Joins a relative `path` to `base`; an absolute path is returned unchanged.
 std::string JoinPath(const std::string& base, const std::string& path);
