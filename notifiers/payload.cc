@@ -119,6 +119,19 @@ nlohmann::json KeyValueObject(const Labels& labels) {
 
 }  // namespace
 
+std::string GoQuoteMeta(std::string_view text) {
+  constexpr std::string_view kSpecial = "\\.+*?()|[]{}^$";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (kSpecial.find(c) != std::string_view::npos) {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out;
+}
+
 nlohmann::json TemplateData(const Notification& notification) {
   nlohmann::json alerts = nlohmann::json::array();
   for (const auto& alert : notification.alerts) {
@@ -133,7 +146,7 @@ nlohmann::json TemplateData(const Notification& notification) {
     });
   }
   return {
-      {"Receiver", notification.receiver},
+      {"Receiver", GoQuoteMeta(notification.receiver)},
       {"Status", notification.status},
       {"Alerts", alerts},
       {"GroupLabels", KeyValueObject(notification.group_labels)},

@@ -29,8 +29,13 @@ nlohmann::ordered_json LabelsToJson(const Labels& labels);
 // except A-Z a-z 0-9 '-' '_' '.' '~' becomes %XX.
 std::string QueryEscape(std::string_view text);
 
-// Alertmanager's template data for `notification`: Receiver, Status, Alerts (Status, Labels,
-// Annotations, StartsAt, EndsAt, GeneratorURL, Fingerprint), GroupLabels, CommonLabels,
+// Escapes the regular expression metacharacters of `text` with a backslash, as Go's
+// regexp.QuoteMeta: \ . + * ? ( ) | [ ] { } ^ $.
+std::string GoQuoteMeta(std::string_view text);
+
+// Alertmanager's template data for `notification`: Receiver (escaped by GoQuoteMeta, as
+// Alertmanager 0.25's template.Data does, so "team.a" reads "team\.a"), Status, Alerts (Status,
+// Labels, Annotations, StartsAt, EndsAt, GeneratorURL, Fingerprint), GroupLabels, CommonLabels,
 // CommonAnnotations, ExternalURL. Times are strings in FormatGoTime's format.
 nlohmann::json TemplateData(const Notification& notification);
 
