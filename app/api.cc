@@ -258,6 +258,7 @@ void RegisterApi(HttpServer& server, const ApiSources* sources) {
     return ApiSuccess(TargetsJson(targets));
   });
   RegisterQueryApi(server, sources);
+  RegisterApiV2(server, &sources->v2);
 }
 
 }  // namespace alertd

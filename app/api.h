@@ -1,5 +1,5 @@
-// alertd's HTTP endpoints: health, readiness, /metrics and the Prometheus-compatible
-// /api/v1/alerts, /api/v1/rules and /api/v1/targets.
+// alertd's HTTP endpoints: health, readiness, /metrics, the Prometheus-compatible
+// /api/v1/alerts, /api/v1/rules and /api/v1/targets, and Alertmanager's /api/v2 (app/api_v2.h).
 #pragma once
 
 #include <functional>
@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/api_v2.h"
 #include "common/clock.h"
 #include "engine/promql/engine.h"
 #include "engine/rule_manager.h"
@@ -36,6 +37,8 @@ struct ApiSources {
   // queries run with.
   const Queryable* storage = nullptr;
   promql::EngineOptions engine;
+  // What Alertmanager's API v2 endpoints read.
+  ApiV2Sources v2;
 };
 
 // Registers every endpoint on `server`. `sources` is read on each request: the daemon fills

@@ -1,0 +1,80 @@
+// The central set of alerts, as Alertmanager 0.25's in-memory alert provider: alerts received on
+// POST /api/v2/alerts and the alerts of alertd's own rules, keyed by label fingerprint and
+// merged the way types.Alert.Merge does. Every alert is written through to the StateStore, so a
+// restart keeps an alert whose sender stopped sending, and every Put is forwarded to a listener
+// (the dispatcher).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/labels.h"
+#include "common/result.h"
+#include "notifiers/notifier.h"
+#include "storage/state_store.h"
+
+namespace alertd {
+
+// An alert of the store: Alertmanager's types.Alert.
+using StoreAlert = StoredReceivedAlert;
+
+// Whether the alert is resolved at `now`: it has an end that is not after `now`.
+bool AlertResolvedAt(const StoreAlert& alert, TimePoint now);
+
+// Alertmanager's types.Alert.Merge of two versions of one alert: the later-updated one wins,
+// with the earliest start, and the latest end when both are resolved, or when the older one's
+// end is later and was set by its sender rather than by resolve_timeout.
+StoreAlert MergeAlerts(const StoreAlert& older, const StoreAlert& newer, TimePoint now);
+
+// The alert as the dispatcher takes it.
+NotifyAlert ToNotifyAlert(const StoreAlert& alert);
+
+class AlertStore {
+ public:
+  using Listener = std::function<void(std::vector<NotifyAlert>)>;
+
+  // `store` may be null (nothing is persisted). `store` and `clock` must outlive the object.
+  // `resolve_timeout` is global.resolve_timeout.
+  AlertStore(StateStore* store, const Clock* clock, Duration resolve_timeout);
+
+  // Sets who receives every stored alert (the dispatcher's Put). Call before Put.
+  void SetListener(Listener listener);
+
+  // Loads the stored alerts into memory, replacing what is there; returns how many.
+  Result<size_t> Load();
+
+  // Hands every alert in memory to the listener, as on start after Load.
+  void Replay();
+
+  // Stores alerts as Alertmanager's POST /api/v2/alerts does: updated_at becomes now; a missing
+  // start becomes the end, or now; a missing end becomes now + resolve_timeout and marks the
+  // alert as timed (a later update extends it). An alert whose time range overlaps the stored
+  // one with the same labels is merged with it (MergeAlerts); otherwise it replaces it. The
+  // alerts are written to the StateStore in one transaction before they are kept in memory and
+  // forwarded. The caller validates the alerts first.
+  Status Put(std::vector<StoreAlert> alerts);
+
+  // Every alert in memory, ordered by labels.
+  std::vector<StoreAlert> List() const;
+  std::optional<StoreAlert> Get(const Labels& labels) const;
+  size_t size() const;
+
+  // Drops resolved alerts from memory and the StateStore (Alertmanager does this every 30
+  // minutes); returns how many were dropped.
+  size_t Gc();
+
+ private:
+  StateStore* const store_;
+  const Clock* const clock_;
+  const Duration resolve_timeout_;
+  Listener listener_;
+  mutable std::mutex mu_;
+  std::map<Labels, StoreAlert> alerts_;  // guarded by mu_
+};
+
+}  // namespace alertd

@@ -1,0 +1,162 @@
+#include "notifiers/alert_store.h"
+
+#include <chrono>
+
+#include <gtest/gtest.h>
+
+#include "storage/state_store.h"
+
+namespace alertd {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+
+const TimePoint kT0 = FromMillis(1'700'000'000'000);
+const Duration kResolveTimeout = minutes(5);
+
+StoreAlert MakeAlert(TimePoint starts, TimePoint ends) {
+  StoreAlert alert;
+  alert.labels = Labels{{"alertname", "Down"}, {"instance", "a"}};
+  alert.annotations = Labels{{"summary", "down"}};
+  alert.starts_at = starts;
+  alert.ends_at = ends;
+  alert.generator_url = "http://prometheus/graph";
+  return alert;
+}
+
+std::unique_ptr<StateStore> OpenMemoryStore() {
+  auto store = OpenSqliteStateStore(":memory:");
+  EXPECT_TRUE(store.ok());
+  return std::move(store).value();
+}
+
+TEST(AlertStoreTest, MissingEndBecomesResolveTimeoutAndIsTimed) {
+  FakeClock clock(kT0);
+  AlertStore store(nullptr, &clock, kResolveTimeout);
+  ASSERT_TRUE(store.Put({MakeAlert(kT0 - minutes(1), TimePoint{})}).ok());
+  auto got = store.Get(MakeAlert({}, {}).labels);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->ends_at, kT0 + kResolveTimeout);
+  EXPECT_TRUE(got->timeout);
+  EXPECT_EQ(got->updated_at, kT0);
+  EXPECT_EQ(got->starts_at, kT0 - minutes(1));
+}
+
+TEST(AlertStoreTest, MissingStartBecomesEndOrNow) {
+  FakeClock clock(kT0);
+  AlertStore store(nullptr, &clock, kResolveTimeout);
+  StoreAlert with_end = MakeAlert(TimePoint{}, kT0 + minutes(3));
+  StoreAlert without = MakeAlert(TimePoint{}, TimePoint{});
+  without.labels = Labels{{"alertname", "Other"}};
+  ASSERT_TRUE(store.Put({with_end, without}).ok());
+  EXPECT_EQ(store.Get(with_end.labels)->starts_at, kT0 + minutes(3));
+  EXPECT_EQ(store.Get(without.labels)->starts_at, kT0);
+}
+
+TEST(AlertStoreTest, TimedAlertIsExtendedByRepost) {
+  FakeClock clock(kT0);
+  AlertStore store(nullptr, &clock, kResolveTimeout);
+  ASSERT_TRUE(store.Put({MakeAlert(kT0, TimePoint{})}).ok());
+  clock.Advance(minutes(2));
+  ASSERT_TRUE(store.Put({MakeAlert(kT0 + minutes(1), TimePoint{})}).ok());
+  auto got = store.Get(MakeAlert({}, {}).labels);
+  EXPECT_EQ(got->ends_at, kT0 + minutes(2) + kResolveTimeout);
+  EXPECT_EQ(got->starts_at, kT0);  // the earliest start of overlapping versions
+}
+
+TEST(AlertStoreTest, MergeKeepsSenderEndOverLaterTimedEnd) {
+  StoreAlert older = MakeAlert(kT0, kT0 + hours(1));
+  older.updated_at = kT0;
+  StoreAlert newer = MakeAlert(kT0 + minutes(1), kT0 + minutes(10));
+  newer.updated_at = kT0 + minutes(1);
+  StoreAlert merged = MergeAlerts(older, newer, kT0 + minutes(1));
+  EXPECT_EQ(merged.starts_at, kT0);
+  EXPECT_EQ(merged.ends_at, kT0 + hours(1));
+  older.timeout = true;
+  merged = MergeAlerts(older, newer, kT0 + minutes(1));
+  EXPECT_EQ(merged.ends_at, kT0 + minutes(10));
+  // The order of the arguments does not matter: the later update wins.
+  EXPECT_EQ(MergeAlerts(newer, older, kT0 + minutes(1)).ends_at, kT0 + minutes(10));
+}
+
+TEST(AlertStoreTest, MergeOfResolvedAlertsKeepsLatestResolution) {
+  StoreAlert older = MakeAlert(kT0, kT0 + minutes(8));
+  older.updated_at = kT0;
+  StoreAlert newer = MakeAlert(kT0, kT0 + minutes(5));
+  newer.updated_at = kT0 + minutes(1);
+  EXPECT_EQ(MergeAlerts(older, newer, kT0 + minutes(10)).ends_at, kT0 + minutes(8));
+}
+
+TEST(AlertStoreTest, ResolvedRepostResolvesStoredAlert) {
+  FakeClock clock(kT0);
+  AlertStore store(nullptr, &clock, kResolveTimeout);
+  ASSERT_TRUE(store.Put({MakeAlert(kT0 - hours(1), TimePoint{})}).ok());
+  clock.Advance(minutes(1));
+  ASSERT_TRUE(store.Put({MakeAlert(kT0 - hours(1), kT0 + minutes(1))}).ok());
+  auto got = store.Get(MakeAlert({}, {}).labels);
+  EXPECT_EQ(got->ends_at, kT0 + minutes(1));
+  EXPECT_FALSE(got->timeout);
+  EXPECT_TRUE(AlertResolvedAt(*got, clock.Now()));
+}
+
+TEST(AlertStoreTest, NonOverlappingAlertReplacesOldOne) {
+  FakeClock clock(kT0);
+  AlertStore store(nullptr, &clock, kResolveTimeout);
+  ASSERT_TRUE(store.Put({MakeAlert(kT0 - hours(2), kT0 - hours(1))}).ok());
+  ASSERT_TRUE(store.Put({MakeAlert(kT0, kT0 + hours(1))}).ok());
+  EXPECT_EQ(store.Get(MakeAlert({}, {}).labels)->starts_at, kT0);
+}
+
+TEST(AlertStoreTest, PutForwardsToListener) {
+  FakeClock clock(kT0);
+  AlertStore store(nullptr, &clock, kResolveTimeout);
+  std::vector<NotifyAlert> seen;
+  store.SetListener([&](std::vector<NotifyAlert> alerts) {
+    seen.insert(seen.end(), alerts.begin(), alerts.end());
+  });
+  ASSERT_TRUE(store.Put({MakeAlert(kT0, TimePoint{})}).ok());
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].labels, MakeAlert({}, {}).labels);
+  EXPECT_EQ(seen[0].ends_at, kT0 + kResolveTimeout);
+  EXPECT_EQ(seen[0].generator_url, "http://prometheus/graph");
+}
+
+TEST(AlertStoreTest, RestartReloadsAndReplaysAlerts) {
+  auto db = OpenMemoryStore();
+  FakeClock clock(kT0);
+  {
+    AlertStore store(db.get(), &clock, kResolveTimeout);
+    ASSERT_TRUE(store.Put({MakeAlert(kT0, TimePoint{})}).ok());
+  }
+  AlertStore reloaded(db.get(), &clock, kResolveTimeout);
+  std::vector<NotifyAlert> seen;
+  reloaded.SetListener([&](std::vector<NotifyAlert> alerts) { seen = std::move(alerts); });
+  auto count = reloaded.Load();
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, 1u);
+  EXPECT_TRUE(reloaded.Get(MakeAlert({}, {}).labels)->timeout);
+  reloaded.Replay();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].ends_at, kT0 + kResolveTimeout);
+}
+
+TEST(AlertStoreTest, GcDropsResolvedAlertsFromMemoryAndDatabase) {
+  auto db = OpenMemoryStore();
+  FakeClock clock(kT0);
+  AlertStore store(db.get(), &clock, kResolveTimeout);
+  StoreAlert firing = MakeAlert(kT0, kT0 + hours(1));
+  firing.labels = Labels{{"alertname", "Firing"}};
+  ASSERT_TRUE(store.Put({MakeAlert(kT0, TimePoint{}), firing}).ok());
+  EXPECT_EQ(store.Gc(), 0u);
+  clock.Advance(kResolveTimeout + minutes(1));
+  EXPECT_EQ(store.Gc(), 1u);
+  EXPECT_EQ(store.size(), 1u);
+  auto stored = db->LoadReceivedAlerts();
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_EQ((*stored)[0].labels, firing.labels);
+}
+
+}  // namespace
+}  // namespace alertd
