@@ -10,11 +10,14 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <vector>
 
 #include "app/api.h"
+#include "app/api_v2.h"
 #include "common/http_client.h"
 #include "common/logging.h"
 #include "config/config.h"
@@ -22,8 +25,11 @@
 #include "engine/rule_manager.h"
 #include "engine/scheduler.h"
 #include "engine/scrape/scrape_manager.h"
+#include "notifiers/alert_store.h"
 #include "notifiers/dispatcher.h"
 #include "notifiers/receivers.h"
+#include "notifiers/route.h"
+#include "notifiers/silences.h"
 #include "rules/rule_file.h"
 #include "storage/memory_sample_store.h"
 #include "storage/state_store.h"
@@ -38,6 +44,11 @@ namespace alertd {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Alertmanager's --alerts.gc-interval default: how often resolved alerts are dropped.
+constexpr Duration kAlertGcInterval{30 * 60 * 1000};
+// Alertmanager's --data.maintenance-interval default: how often old silences are dropped.
+constexpr Duration kSilenceGcInterval{15 * 60 * 1000};
 
 // Name of the SQLite file inside storage.path.
 constexpr char kStateFileName[] = "alertd.db";
@@ -96,6 +107,8 @@ class Daemon {
   void RegisterMetrics();
   void Schedule();
   void Shutdown();
+  bool LoadAlertsAndSilences();
+  void SetUpApiV2();
 
   DaemonOptions options_;
   std::shared_ptr<spdlog::logger> log_ = Logger("main");
@@ -106,6 +119,9 @@ class Daemon {
   MemorySampleStore samples_;
   std::shared_ptr<HttpClient> http_;
   std::unique_ptr<ScrapeManager> scrape_;
+  std::unique_ptr<Silences> silences_;
+  std::unique_ptr<AlertStore> alert_store_;
+  std::unique_ptr<Route> api_route_;  // the routing tree the API matches alerts against
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<RuleManager> rules_;
   metrics::Registry registry_;
@@ -183,7 +199,61 @@ bool Daemon::Load() {
   }
   store_ = std::move(*store);
   log_->info("Opened the state store path={}", LogValue(db_path));
+  return LoadAlertsAndSilences();
+}
+
+// Loads the silences and the alert store from the state store; the alerts reach the
+// dispatcher when it exists (AlertStore::Replay in Run).
+bool Daemon::LoadAlertsAndSilences() {
+  silences_ = std::make_unique<Silences>(store_.get(), &clock_);
+  auto silences = silences_->Load();
+  if (!silences.ok()) {
+    log_->error("Loading silences failed err={}", LogValue(silences.error().message()));
+    return false;
+  }
+  alert_store_ =
+      std::make_unique<AlertStore>(store_.get(), &clock_, config_.global.resolve_timeout);
+  auto alerts = alert_store_->Load();
+  if (!alerts.ok()) {
+    log_->error("Loading stored alerts failed err={}", LogValue(alerts.error().message()));
+    return false;
+  }
+  log_->info("Loaded silences and alerts silences={} alerts={}", *silences, *alerts);
   return true;
+}
+
+void Daemon::SetUpApiV2() {
+  ApiV2Sources& v2 = sources_.v2;
+  v2.clock = &clock_;
+  v2.alerts = alert_store_.get();
+  v2.silences = silences_.get();
+  if (config_.route) {
+    api_route_ = std::make_unique<Route>(*config_.route);
+    v2.route = api_route_.get();
+  }
+  for (const auto& receiver : config_.receivers) {
+    v2.receivers.push_back(receiver.name);
+  }
+  v2.resolve_timeout = config_.global.resolve_timeout;
+  v2.version = ALERTD_VERSION;
+  v2.started_at = clock_.Now();
+  fs::path source = config_.alertmanager_config_file.empty()
+                        ? fs::path(config_.file)
+                        : fs::path(config_.alertmanager_config_file);
+  if (source.is_relative() && !config_.alertmanager_config_file.empty()) {
+    source = fs::path(config_.base_dir) / source;
+  }
+  std::ifstream in(source);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto original = AlertmanagerConfigOriginal(text.str());
+  if (original.ok()) {
+    v2.config_original = std::move(*original);
+  } else {
+    log_->warn("Reading the configuration for /api/v2/status failed file={} err={}",
+               LogValue(source.string()),
+               LogValue(original.error().message()));
+  }
 }
 
 // Takes an exclusive lock on storage.path/lock for the life of the process, so that a second
@@ -297,6 +367,18 @@ void Daemon::Schedule() {
   scheduler_->Every("truncate samples", Duration(60000), Duration(60000), [this] {
     samples_.Truncate(ToMillis(clock_.Now()) - retention_ms_);
   });
+  scheduler_->Every("gc alerts", kAlertGcInterval, kAlertGcInterval, [this] {
+    size_t dropped = alert_store_->Gc();
+    if (dropped > 0) {
+      log_->debug("Dropped resolved alerts alerts={}", dropped);
+    }
+  });
+  scheduler_->Every("gc silences", kSilenceGcInterval, kSilenceGcInterval, [this] {
+    size_t dropped = silences_->Gc();
+    if (dropped > 0) {
+      log_->debug("Dropped expired silences silences={}", dropped);
+    }
+  });
 }
 
 int Daemon::Run() {
@@ -326,6 +408,9 @@ int Daemon::Run() {
     dispatcher_options.tick_interval = Duration(250);
     dispatcher_ = std::make_unique<Dispatcher>(
         *config_.route, std::move(*receivers), store_.get(), &clock_, dispatcher_options);
+    alert_store_->SetListener(
+        [this](std::vector<NotifyAlert> alerts) { dispatcher_->Put(std::move(alerts)); });
+    alert_store_->Replay();
   }
 
   RuleManagerOptions rule_options;
@@ -335,11 +420,23 @@ int Daemon::Run() {
   rule_options.engine.max_samples = static_cast<size_t>(config_.query.max_samples);
   rule_options.engine.timeout_ms = config_.query.timeout.count();
   rule_options.engine.clock = &clock_;
-  if (dispatcher_) {
-    rule_options.notify = [this](std::vector<NotifyAlert> alerts) {
-      dispatcher_->Put(std::move(alerts));
-    };
-  }
+  // Rule alerts go through the alert store, as alerts a Prometheus sends to Alertmanager do.
+  rule_options.notify = [this](std::vector<NotifyAlert> alerts) {
+    std::vector<StoreAlert> stored;
+    stored.reserve(alerts.size());
+    for (auto& alert : alerts) {
+      StoreAlert s;
+      s.labels = std::move(alert.labels);
+      s.annotations = std::move(alert.annotations);
+      s.starts_at = alert.starts_at;
+      s.ends_at = alert.ends_at;
+      s.generator_url = std::move(alert.generator_url);
+      stored.push_back(std::move(s));
+    }
+    if (Status status = alert_store_->Put(std::move(stored)); !status.ok()) {
+      log_->error("Storing rule alerts failed err={}", LogValue(status.error().message()));
+    }
+  };
   rule_options.on_group_evaluated = [this](size_t i, std::chrono::nanoseconds d, size_t) {
     group_duration_->WithLabels({rules_->group_key(i)})
         .Observe(std::chrono::duration<double>(d).count());
@@ -383,6 +480,7 @@ int Daemon::Run() {
                                   auto probe = store_->GetNotification("", "");
                                   return probe.ok() ? std::string() : probe.error().message();
                                 }});
+  SetUpApiV2();
   RegisterApi(*server_, &sources_);
   if (auto status = server_->Start(); !status.ok()) {
     log_->error("Starting the HTTP server failed err={}", LogValue(status.error().message()));
