@@ -15,63 +15,76 @@ namespace {
 using yaml::Entry;
 using yaml::Position;
 
-const yaml::Schema kTopSchema{
-    "the configuration",
-    {"global", "rule_files", "scrape_configs", "storage", "web", "route", "receivers", "query",
-     // prometheus.yml, and alertd's datasource (remote_config.cc)
-     "datasource", "alerting", "remote_write"},
-    {// prometheus.yml
-     "remote_read",
-     "tracing",
-     "scrape_config_files",
-     // alertmanager.yml
-     "templates",
-     "inhibit_rules",
-     "mute_time_intervals",
-     "time_intervals"},
-    {}};
+const yaml::Schema kTopSchema{"the configuration",
+                              {"global",
+                               "rule_files",
+                               "scrape_configs",
+                               "storage",
+                               "web",
+                               "query",
+                               "alertmanager_config_file",
+                               // prometheus.yml, and alertd's datasource (remote_config.cc)
+                               "datasource",
+                               "alerting",
+                               "remote_write",
+                               // alertmanager.yml
+                               "route",
+                               "receivers",
+                               "inhibit_rules",
+                               "time_intervals",
+                               "mute_time_intervals",
+                               "templates"},
+                              {// prometheus.yml
+                               "remote_read",
+                               "tracing",
+                               "scrape_config_files"},
+                              {}};
 
-const yaml::Schema kGlobalSchema{"global",
-                                 {"scrape_interval",
-                                  "scrape_timeout",
-                                  "evaluation_interval",
-                                  "external_labels",
-                                  "rule_query_offset",
-                                  "resolve_timeout",
-                                  "slack_api_url",
-                                  "slack_api_url_file"},
-                                 {// prometheus.yml
-                                  "query_log_file",
-                                  "body_size_limit",
-                                  "sample_limit",
-                                  "target_limit",
-                                  "label_limit",
-                                  "label_name_length_limit",
-                                  "label_value_length_limit",
-                                  // alertmanager.yml
-                                  "http_config",
-                                  "smtp_from",
-                                  "smtp_hello",
-                                  "smtp_smarthost",
-                                  "smtp_auth_username",
-                                  "smtp_auth_password",
-                                  "smtp_auth_password_file",
-                                  "smtp_auth_secret",
-                                  "smtp_auth_identity",
-                                  "smtp_require_tls",
-                                  "pagerduty_url",
-                                  "opsgenie_api_url",
-                                  "opsgenie_api_key",
-                                  "opsgenie_api_key_file",
-                                  "wechat_api_url",
-                                  "wechat_api_secret",
-                                  "wechat_api_corp_id",
-                                  "victorops_api_url",
-                                  "victorops_api_key",
-                                  "victorops_api_key_file",
-                                  "telegram_api_url",
-                                  "webex_api_url"},
-                                 {}};
+// The keys alertmanager_config_file moves to its own file.
+constexpr std::string_view kNotificationKeys[] = {
+    "route", "receivers", "inhibit_rules", "time_intervals", "mute_time_intervals", "templates"};
+
+// An alertmanager.yml named by alertmanager_config_file.
+const yaml::Schema kAlertmanagerFileSchema{"the Alertmanager configuration",
+                                           {"global",
+                                            "route",
+                                            "receivers",
+                                            "inhibit_rules",
+                                            "time_intervals",
+                                            "mute_time_intervals",
+                                            "templates"},
+                                           {},
+                                           {}};
+
+// alertd.yml's global: Prometheus's fields and Alertmanager's.
+const yaml::Schema& GlobalSchema() {
+  static const yaml::Schema schema = [] {
+    yaml::Schema out{"global",
+                     {"scrape_interval",
+                      "scrape_timeout",
+                      "evaluation_interval",
+                      "external_labels",
+                      "rule_query_offset"},
+                     {"query_log_file",
+                      "body_size_limit",
+                      "sample_limit",
+                      "target_limit",
+                      "label_limit",
+                      "label_name_length_limit",
+                      "label_value_length_limit"},
+                     {}};
+    for (std::string_view field : internal::AlertmanagerGlobalFields()) {
+      out.fields.push_back(field);
+    }
+    return out;
+  }();
+  return schema;
+}
+
+const yaml::Schema& AlertmanagerGlobalSchema() {
+  static const yaml::Schema schema{"global", internal::AlertmanagerGlobalFields(), {}, {}};
+  return schema;
+}
 
 // Prometheus's storage section configures its TSDB, which alertd does not have.
 const yaml::Schema kStorageSchema{"storage", {"path"}, {"tsdb", "exemplars"}, {}};
@@ -100,8 +113,12 @@ void Loader::Report(Position position, std::string message) {
   errors_.push_back(ConfigError{MarkAt(position), std::move(message)});
 }
 
+void Loader::Warn(Position position, std::string message) {
+  warnings_.push_back(ConfigError{MarkAt(position), "warning: " + std::move(message)});
+}
+
 Mark Loader::MarkAt(Position position) const {
-  return Mark{config_.file, position.line, position.column};
+  return Mark{current_file_, position.line, position.column};
 }
 
 yaml::ErrorSink Loader::Sink() {
@@ -119,16 +136,26 @@ std::optional<std::string> Loader::ReadSecretFile(const Entry& entry) {
     Report(entry.value_position(), entry.key + " is empty; set it to the path of a file");
     return std::nullopt;
   }
-  std::string resolved = JoinPath(config_.base_dir, *path);
+  std::string resolved = JoinPath(current_base_dir_, *path);
   Result<std::string> text = yaml::ReadTextFile(resolved);
   if (!text.ok()) {
-    Report(entry.value_position(),
-           "cannot read " + entry.key + " \"" + resolved + "\": " + text.error().message());
+    std::string message =
+        "cannot read " + entry.key + " \"" + resolved + "\": " + text.error().message();
+    if (secret_files_are_warnings_) {
+      Warn(entry.value_position(), message + "; alertd run reads it at start");
+    } else {
+      Report(entry.value_position(), message);
+    }
     return std::nullopt;
   }
   std::string secret = Trim(*text);
   if (secret.empty()) {
-    Report(entry.value_position(), entry.key + " \"" + resolved + "\" is empty");
+    std::string message = entry.key + " \"" + resolved + "\" is empty";
+    if (secret_files_are_warnings_) {
+      Warn(entry.value_position(), message + "; alertd run rejects it");
+    } else {
+      Report(entry.value_position(), message);
+    }
     return std::nullopt;
   }
   return secret;
@@ -150,7 +177,7 @@ void Loader::ReadLabels(const Entry& entry, Labels& labels) {
 
 void Loader::LoadGlobal(const YAML::Node& node) {
   GlobalConfig& global = config_.global;
-  yaml::Fields fields = yaml::ReadMapping(node, kGlobalSchema, Sink());
+  yaml::Fields fields = yaml::ReadMapping(node, GlobalSchema(), Sink());
   std::optional<Duration> interval;
   std::optional<Duration> timeout;
   if (const Entry* entry = fields.Find("scrape_interval")) {
@@ -184,38 +211,7 @@ void Loader::LoadGlobal(const YAML::Node& node) {
   if (const Entry* entry = fields.Find("external_labels")) {
     ReadLabels(*entry, global.external_labels);
   }
-  if (const Entry* entry = fields.Find("resolve_timeout")) {
-    std::optional<Duration> value = yaml::ReadDuration(*entry, Sink());
-    if (value && value->count() > 0) {
-      global.resolve_timeout = *value;
-    }
-  }
-  LoadGlobalSlackUrl(fields);
-}
-
-void Loader::LoadGlobalSlackUrl(const yaml::Fields& fields) {
-  GlobalConfig& global = config_.global;
-  const Entry* url = fields.Find("slack_api_url");
-  const Entry* url_file = fields.Find("slack_api_url_file");
-  if (url != nullptr && url_file != nullptr) {
-    Report(url_file->key_position(),
-           "at most one of slack_api_url and slack_api_url_file may be set; remove one");
-    return;
-  }
-  if (url != nullptr) {
-    std::optional<std::string> value = yaml::ReadString(*url, Sink());
-    if (value && CheckSecretUrl(*value, url->value_position(), "slack_api_url")) {
-      global.slack_api_url = *value;
-    }
-  }
-  if (url_file != nullptr) {
-    global.slack_api_url_file = yaml::ReadString(*url_file, Sink()).value_or("");
-    std::optional<std::string> value = ReadSecretFile(*url_file);
-    if (value &&
-        CheckSecretUrl(*value, url_file->value_position(), "the URL in slack_api_url_file")) {
-      global.slack_api_url = *value;
-    }
-  }
+  LoadAlertmanagerGlobal(fields);
 }
 
 bool Loader::CheckSecretUrl(const std::string& url, Position position, const std::string& what) {
@@ -303,13 +299,100 @@ Config Loader::Load(const std::string& text) {
     LoadQueryConfig(entry->value, config_.query, Sink());
   }
   LoadRemoteSections(fields, config_, Sink());
+  if (const Entry* entry = fields.Find("alertmanager_config_file")) {
+    LoadAlertmanagerFile(*entry, fields);
+  } else {
+    LoadNotificationPart(fields);
+  }
+  return config_;
+}
+
+void Loader::LoadNotificationPart(const yaml::Fields& fields) {
+  config_.templates_base_dir = current_base_dir_;
+  if (const Entry* entry = fields.Find("templates")) {
+    LoadTemplates(*entry);
+  }
+  // Receivers and time intervals first: the route refers to them by name.
   if (const Entry* entry = fields.Find("receivers")) {
     LoadReceivers(*entry);
+  }
+  // In file order, so that a duplicate name is reported at its second definition.
+  for (const Entry& entry : fields.entries()) {
+    if (entry.key == "time_intervals" || entry.key == "mute_time_intervals") {
+      LoadTimeIntervals(entry, /*mute=*/entry.key == "mute_time_intervals");
+    }
+  }
+  if (const Entry* entry = fields.Find("inhibit_rules")) {
+    LoadInhibitRules(*entry);
   }
   if (const Entry* entry = fields.Find("route")) {
     LoadRoute(*entry);
   }
-  return config_;
+}
+
+void Loader::LoadAlertmanagerFile(const Entry& entry, const yaml::Fields& top) {
+  std::optional<std::string> path = yaml::ReadString(entry, Sink());
+  if (!path) {
+    return;
+  }
+  if (path->empty()) {
+    Report(entry.value_position(),
+           "alertmanager_config_file is empty; set it to the path of an alertmanager.yml");
+    return;
+  }
+  bool inline_keys = false;
+  for (std::string_view key : kNotificationKeys) {
+    if (const Entry* inline_entry = top.Find(key)) {
+      Report(inline_entry->key_position(),
+             std::string(key) + " is set here and alertmanager_config_file is set at line " +
+                 std::to_string(entry.key_position().line) + "; remove " + std::string(key) +
+                 " and keep it in \"" + *path + "\", or remove alertmanager_config_file");
+      inline_keys = true;
+    }
+  }
+  if (const Entry* global = top.Find("global"); global != nullptr && global->value.IsMap()) {
+    const std::vector<std::string_view>& am_fields = AlertmanagerGlobalFields();
+    for (const auto& item : global->value) {
+      if (!item.first.IsScalar() ||
+          std::find(am_fields.begin(), am_fields.end(), item.first.Scalar()) == am_fields.end()) {
+        continue;
+      }
+      Report(yaml::PositionOf(item.first),
+             "global " + item.first.Scalar() +
+                 " is an Alertmanager field and alertmanager_config_file is set at line " +
+                 std::to_string(entry.key_position().line) +
+                 "; move it to the global section of \"" + *path + "\"");
+      inline_keys = true;
+    }
+  }
+  if (inline_keys) {
+    return;
+  }
+  std::string resolved = JoinPath(config_.base_dir, *path);
+  Result<std::string> text = yaml::ReadTextFile(resolved);
+  if (!text.ok()) {
+    Report(entry.value_position(),
+           "cannot read alertmanager_config_file \"" + resolved + "\": " + text.error().message());
+    return;
+  }
+  config_.alertmanager_config_file = resolved;
+  current_file_ = resolved;
+  current_base_dir_ = DirName(resolved);
+  Result<YAML::Node> root = yaml::ParseDocument(*text);
+  if (!root.ok()) {
+    Report({root.error().line(), root.error().column()}, root.error().message());
+  } else {
+    yaml::Fields fields = yaml::ReadMapping(*root, kAlertmanagerFileSchema, Sink());
+    if (const Entry* global = fields.Find("global")) {
+      LoadAlertmanagerGlobal(yaml::ReadMapping(global->value, AlertmanagerGlobalSchema(), Sink()));
+    }
+    if (fields.Find("route") == nullptr && (root->IsMap() || root->IsNull())) {
+      Report({1, 1}, "the Alertmanager configuration has no route; add a route with a receiver");
+    }
+    LoadNotificationPart(fields);
+  }
+  current_file_ = config_.file;
+  current_base_dir_ = config_.base_dir;
 }
 
 std::string JoinPath(const std::string& base, const std::string& path) {
@@ -389,6 +472,13 @@ std::string HostPortProblem(std::string_view address, bool allow_empty_host) {
   return "";
 }
 
+void SortErrors(std::vector<ConfigError>& errors, const std::string& main_file) {
+  std::stable_sort(errors.begin(), errors.end(), [&](const ConfigError& a, const ConfigError& b) {
+    return std::make_tuple(a.mark.file != main_file, a.mark.line, a.mark.column) <
+           std::make_tuple(b.mark.file != main_file, b.mark.line, b.mark.column);
+  });
+}
+
 std::string DirName(const std::string& path) {
   size_t slash = path.rfind('/');
   if (slash == std::string::npos) {
@@ -408,9 +498,7 @@ Result<Config> ParseConfig(const std::string& text,
   internal::Loader loader(file, internal::DirName(file));
   Config config = loader.Load(text);
   std::vector<ConfigError>& found = loader.errors();
-  std::stable_sort(found.begin(), found.end(), [](const ConfigError& a, const ConfigError& b) {
-    return std::tie(a.mark.line, a.mark.column) < std::tie(b.mark.line, b.mark.column);
-  });
+  internal::SortErrors(found, file);
   if (errors != nullptr) {
     errors->insert(errors->end(), found.begin(), found.end());
   }

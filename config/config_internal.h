@@ -18,7 +18,15 @@ class Loader {
   Loader(const std::string& file, const std::string& base_dir) {
     config_.file = file;
     config_.base_dir = base_dir;
+    current_file_ = file;
+    current_base_dir_ = base_dir;
   }
+
+  // amtool reads *_file secrets only when it sends, so `check config` accepts a file whose
+  // secret files are absent; with this set, problems reading them are warnings.
+  void set_secret_files_are_warnings(bool value) { secret_files_are_warnings_ = value; }
+
+  std::vector<ConfigError>& warnings() { return warnings_; }
 
   // Returns the configuration read so far; it is complete only when errors() is empty.
   Config Load(const std::string& text);
@@ -30,6 +38,7 @@ class Loader {
 
  private:
   void Report(yaml::Position position, std::string message);
+  void Warn(yaml::Position position, std::string message);
   Mark MarkAt(yaml::Position position) const;
   yaml::ErrorSink Sink();
 
@@ -41,7 +50,27 @@ class Loader {
   void ReadLabels(const yaml::Entry& entry, Labels& labels);
 
   void LoadGlobal(const YAML::Node& node);
+  // The notification keys of a top-level mapping: in alertd.yml itself or in the file that
+  // alertmanager_config_file names.
+  void LoadNotificationPart(const yaml::Fields& fields);
+  // alertmanager_config_file: reads the notification part from that file.
+  void LoadAlertmanagerFile(const yaml::Entry& entry, const yaml::Fields& top);
+
+  // am_global_config.cc: the Alertmanager fields of `global`.
+  void LoadAlertmanagerGlobal(const yaml::Fields& fields);
   void LoadGlobalSlackUrl(const yaml::Fields& fields);
+  // Reads a secret given inline under `key` or in a file under `file_key`; reports both set.
+  // Returns false when there was a problem. `file` receives the file path as written.
+  bool ReadSecretPair(const yaml::Fields& fields,
+                      std::string_view key,
+                      std::string_view file_key,
+                      std::string& value,
+                      std::string* file,
+                      bool is_url);
+
+  // http_config.cc
+  void LoadHttpConfig(const yaml::Entry& entry, HttpClientConfig& http);
+  void LoadTlsConfig(const yaml::Entry& entry, TlsConfig& tls);
   void LoadRuleFiles(const yaml::Entry& entry);
   void LoadStorage(const YAML::Node& node);
   void LoadWeb(const YAML::Node& node);
@@ -65,10 +94,57 @@ class Loader {
   std::optional<Receiver> LoadReceiver(const YAML::Node& node);
   std::optional<SlackConfig> LoadSlackConfig(const YAML::Node& node);
   std::optional<WebhookConfig> LoadWebhookConfig(const YAML::Node& node);
+  void LoadSlackFields(const yaml::Entry& entry, SlackConfig& slack);
+  void LoadSlackActions(const yaml::Entry& entry, SlackConfig& slack);
+
+  // integration_configs.cc
+  std::optional<EmailConfig> LoadEmailConfig(const YAML::Node& node);
+  std::optional<SentryConfig> LoadSentryConfig(const YAML::Node& node);
+  // pagerduty_configs, opsgenie_configs, ...: validated, then recorded as unsupported.
+  // Returns false for a key that is not such an integration.
+  bool IsUnsupportedIntegration(std::string_view key) const;
+  void LoadUnsupportedIntegration(std::string_view key, const YAML::Node& node, Receiver& receiver);
+ public:
+  // Each validates one integration entry; public so that a table can name them.
+  void LoadPagerduty(const yaml::Fields& fields, yaml::Position position);
+  void LoadPushover(const yaml::Fields& fields, yaml::Position position);
+  void LoadOpsgenie(const yaml::Fields& fields, yaml::Position position);
+  void LoadVictorops(const yaml::Fields& fields, yaml::Position position);
+  void LoadWechat(const yaml::Fields& fields, yaml::Position position);
+  void LoadTelegram(const yaml::Fields& fields, yaml::Position position);
+  void LoadSns(const yaml::Fields& fields, yaml::Position position);
+  void LoadWebex(const yaml::Fields& fields, yaml::Position position);
+  void LoadDiscord(const yaml::Fields& fields, yaml::Position position);
+
+ private:
+  // A URL field with a default from global: reports an invalid URL.
+  void CheckUrlField(const yaml::Fields& fields, std::string_view key);
+
+  // inhibit_config.cc
+  void LoadInhibitRules(const yaml::Entry& entry);
+  std::optional<InhibitRule> LoadInhibitRule(const YAML::Node& node);
+  // source_match / target_match (`regex` false) or *_match_re (true), appended to `out`.
+  void ReadMatchMap(const yaml::Entry& entry, bool regex, std::vector<LabelMatcher>& out);
+  void ReadMatcherList(const yaml::Entry& entry, std::vector<LabelMatcher>& out);
+
+  // time_interval_config.cc
+  void LoadTimeIntervals(const yaml::Entry& entry, bool mute);
+  std::optional<TimeIntervalSpec> LoadTimeIntervalSpec(const YAML::Node& node);
+  void LoadTemplates(const yaml::Entry& entry);
 
   Config config_;
   std::vector<ConfigError> errors_;
+  std::vector<ConfigError> warnings_;
+  bool secret_files_are_warnings_ = false;
+  bool routing_only_ = false;
+  // The file being read and its directory: alertd.yml, or the alertmanager.yml that
+  // alertmanager_config_file names. Marks and *_file paths use them.
+  std::string current_file_;
+  std::string current_base_dir_;
 };
+
+// The fields of Alertmanager 0.25's `global` section (am_global_config.cc).
+const std::vector<std::string_view>& AlertmanagerGlobalFields();
 
 // Reads the `query` section (query_config.cc).
 void LoadQueryConfig(const YAML::Node& node, QueryConfig& query, const yaml::ErrorSink& errors);
@@ -77,11 +153,15 @@ void LoadRemoteSections(const yaml::Fields& top, Config& config, const yaml::Err
 
 // Joins a relative `path` to `base`; an absolute path is returned unchanged.
 std::string JoinPath(const std::string& base, const std::string& path);
+// Sorts by position, the errors of `main_file` first.
+void SortErrors(std::vector<ConfigError>& errors, const std::string& main_file);
 // Returns the directory part of `path`, "." when it has none.
 std::string DirName(const std::string& path);
 std::string Trim(std::string_view text);
 // Returns why `url` is not an absolute http or https URL, or "" when it is one.
 std::string UrlProblem(std::string_view url);
+// Returns why `address` is not host:port as Go's net.SplitHostPort reads it, or "" when it is.
+std::string SmtpHostPortProblem(std::string_view address);
 // Returns why `address` is not host:port, or "" when it is.
 std::string HostPortProblem(std::string_view address, bool allow_empty_host);
 

@@ -206,8 +206,11 @@ const yaml::Schema kRouteSchema{"route",
                                  "matchers",
                                  "match",
                                  "match_re",
-                                 "continue"},
-                                {"mute_time_intervals", "active_time_intervals"},
+                                 "continue",
+                                 "mute_time_intervals",
+                                 "active_time_intervals",
+                                 "notify_resolved_when_muted"},
+                                {},
                                 {}};
 
 std::string Quote(std::string_view text) {
@@ -217,6 +220,7 @@ std::string Quote(std::string_view text) {
 }  // namespace
 
 Config Loader::LoadRouting(const std::string& text) {
+  routing_only_ = true;
   Result<YAML::Node> root = yaml::ParseDocument(text);
   if (!root.ok()) {
     Report({root.error().line(), root.error().column()}, root.error().message());
@@ -303,6 +307,14 @@ void Loader::ReadRouteMatchers(const yaml::Fields& fields, Route& route) {
                    "[a-zA-Z_][a-zA-Z0-9_]*");
         continue;
       }
+      if (item.value_node.IsNull()) {
+        // Alertmanager rejects an empty value here, though an empty regular expression is valid.
+        Report(item.key_position,
+               "regular expression for " + Quote(item.key) +
+                   " in match_re is empty; give a regular expression, or \"\" to match an "
+                   "absent label");
+        continue;
+      }
       Result<LabelMatcher> matcher =
           LabelMatcher::Create(MatchType::kRegexMatch, item.key, item.value);
       if (!matcher.ok()) {
@@ -340,6 +352,7 @@ std::optional<Route> Loader::LoadRouteNode(const YAML::Node& node,
     route.group_wait = parent->group_wait;
     route.group_interval = parent->group_interval;
     route.repeat_interval = parent->repeat_interval;
+    route.notify_resolved_when_muted = parent->notify_resolved_when_muted;
   }
   Position position = yaml::PositionOf(node);
   route.mark = MarkAt(position);
@@ -402,6 +415,42 @@ std::optional<Route> Loader::LoadRouteNode(const YAML::Node& node,
   }
   if (const Entry* cont = fields.Find("continue")) {
     route.continue_matching = yaml::ReadBool(*cont, Sink()).value_or(false);
+  }
+  if (const Entry* notify = fields.Find("notify_resolved_when_muted")) {
+    route.notify_resolved_when_muted =
+        yaml::ReadBool(*notify, Sink()).value_or(route.notify_resolved_when_muted);
+  }
+  for (auto [key, target] : {std::pair{"mute_time_intervals", &route.mute_time_intervals},
+                             std::pair{"active_time_intervals", &route.active_time_intervals}}) {
+    const Entry* entry = fields.Find(key);
+    if (entry == nullptr) {
+      continue;
+    }
+    std::vector<yaml::StringItem> items = yaml::ReadStringItems(*entry, Sink());
+    if (parent == nullptr && !items.empty()) {
+      Report(entry->key_position(),
+             "the root route must not have " + std::string(key) +
+                 "; move them to a route under routes");
+      continue;
+    }
+    for (const yaml::StringItem& item : items) {
+      bool defined = std::any_of(config_.time_intervals.begin(),
+                                 config_.time_intervals.end(),
+                                 [&](const TimeInterval& t) { return t.name == item.value; });
+      if (!defined && !routing_only_) {
+        std::string message = "time interval " + Quote(item.value) + " in " + key +
+                              " is not defined; add it under time_intervals";
+        if (!config_.time_intervals.empty()) {
+          message += " or use one of:";
+          for (const TimeInterval& t : config_.time_intervals) {
+            message += " " + Quote(t.name);
+          }
+        }
+        Report(item.value_position, message);
+        continue;
+      }
+      target->push_back(item.value);
+    }
   }
 
   ReadRouteMatchers(fields, route);

@@ -68,30 +68,25 @@ INSTANTIATE_TEST_SUITE_P(
                 {"alertd.yml:1:1: unknown field \"scrape_config\" in the configuration; did you "
                  "mean \"scrape_configs\"?"}},
         BadCase{"UnsupportedTopLevelFields",
-                "alerting: {}\nremote_write: []\ninhibit_rules: []\ntemplates: []\n",
-                {"alertd.yml:1:1: field \"alerting\" in the configuration is not supported yet "
-                 "by alertd; remove it",
-                 "alertd.yml:2:1: field \"remote_write\" in the configuration is not supported "
+                "remote_read: []\ntracing: {}\n",
+                {"alertd.yml:1:1: field \"remote_read\" in the configuration is not supported "
                  "yet by alertd; remove it",
-                 "alertd.yml:3:1: field \"inhibit_rules\" in the configuration is not supported "
-                 "yet by alertd; remove it",
-                 "alertd.yml:4:1: field \"templates\" in the configuration is not supported yet "
+                 "alertd.yml:2:1: field \"tracing\" in the configuration is not supported yet "
                  "by alertd; remove it"}},
         BadCase{"GlobalErrors",
                 "global:\n  scrape_interval: 5s\n  scrape_timeout: 10s\n"
                 "  evaluation_interval: 1x\n  external_labels:\n    bad-name: x\n"
-                "  smtp_from: a@b\n  foo: 1\n",
+                "  query_log_file: x\n  smtp_frm: 1\n",
                 {"alertd.yml:3:19: global scrape_timeout 10s is greater than scrape_interval 5s; "
                  "a scrape must time out before the next one starts",
                  std::string("alertd.yml:4:24: invalid duration \"1x\" in evaluation_interval") +
                      kDurationHelp,
                  "alertd.yml:6:5: invalid label name \"bad-name\" in external_labels: label "
                  "names must match [a-zA-Z_][a-zA-Z0-9_]*",
-                 "alertd.yml:7:3: field \"smtp_from\" in global is not supported yet by alertd; "
-                 "remove it",
-                 "alertd.yml:8:3: unknown field \"foo\" in global; valid fields are: "
-                 "scrape_interval, scrape_timeout, evaluation_interval, external_labels, "
-                 "resolve_timeout, slack_api_url, slack_api_url_file"}},
+                 "alertd.yml:7:3: field \"query_log_file\" in global is not supported yet by "
+                 "alertd; remove it",
+                 "alertd.yml:8:3: unknown field \"smtp_frm\" in global; did you mean "
+                 "\"smtp_from\"?"}},
         BadCase{"GlobalSlackUrlAndFile",
                 "global:\n  slack_api_url: http://x/\n  slack_api_url_file: f\n",
                 {"alertd.yml:3:3: at most one of slack_api_url and slack_api_url_file may be "
@@ -185,16 +180,12 @@ INSTANTIATE_TEST_SUITE_P(
                 "      - send_resolved: false\n      - url: http://127.0.0.1:5001/\n"
                 "        max_alerts: -1\n      - url_file: missing\n  - name: r\n"
                 "  - slack_configs: []\n",
-                {"alertd.yml:3:5: field \"email_configs\" in receiver is not supported yet by "
-                 "alertd; remove it",
-                 "alertd.yml:5:9: slack config has no api_url; set api_url or api_url_file here, "
+                {"alertd.yml:5:9: slack config has no api_url; set api_url or api_url_file here, "
                  "or slack_api_url or slack_api_url_file under global",
                  "alertd.yml:6:18: api_url is not a valid URL: it must start with http:// or "
                  "https://",
                  "alertd.yml:8:9: at most one of api_url and api_url_file may be set; remove "
                  "one",
-                 "alertd.yml:9:9: field \"icon_emoji\" in slack config is not supported yet by "
-                 "alertd; remove it",
                  "alertd.yml:11:9: webhook config has no url; set url or url_file",
                  "alertd.yml:13:21: invalid max_alerts -1: use 0 for no limit or a positive "
                  "number",
