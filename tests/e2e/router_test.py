@@ -1,0 +1,344 @@
+"""End to end: Prometheus fires alerts into alertd's Alertmanager API, and alertd routes them.
+
+Starts Debian's prometheus with fast rules and alertd as its Alertmanager (API v2), an aiosmtpd
+SMTP sink and capture servers standing in for Slack, Sentry and two webhooks, all on free
+127.0.0.1 ports. alertd's route sends alerts with team="e2e" to a receiver with one email,
+Slack, Sentry and webhook integration each, and everything else to a fallback webhook.
+Checks, as Alertmanager 0.25 documents:
+- the email arrives with the default subject, To and From, and the alert in its HTML body;
+- the Slack message carries the default title, title link and color;
+- the Sentry envelope, authenticated with the DSN's key, has an event item with a level and
+  a fingerprint;
+- the webhook that returns 500 three times gets the notification exactly once, on the fourth
+  attempt, and the route does not leak it to the fallback;
+- after `amtool silence add`, which `amtool silence query` then lists, a newly firing alert
+  matching the silence is listed as suppressed and reaches no integration, while an alert
+  that fires at the same time without a silence reaches the fallback webhook.
+"""
+
+import argparse
+import email
+import email.policy
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+import router_peers  # noqa: E402
+
+GROUP_WAIT_S = 1
+GROUP_INTERVAL_S = 2
+WEBHOOK_FAILURES = 3
+SENTRY_PROJECT = "42"
+SENTRY_KEY = "publickey"
+TRIGGER = 'e2e_trigger{phase="two"}'
+
+RULES = """
+groups:
+  - name: router-e2e
+    interval: 1s
+    rules:
+      - alert: RouterE2E
+        expr: vector(1)
+        labels:
+          severity: critical
+          team: e2e
+        annotations:
+          summary: Router end-to-end alert
+          description: Prometheus fires this alert at its first evaluation.
+      - alert: RouterE2ESilenced
+        expr: e2e_trigger{phase="two"} > 0
+        labels:
+          severity: warning
+          team: e2e
+        annotations:
+          summary: Silenced end-to-end alert
+      - alert: RouterE2EControl
+        expr: e2e_trigger{phase="two"} > 0
+        labels:
+          severity: warning
+        annotations:
+          summary: Unsilenced end-to-end alert
+"""
+
+
+def alertd_config(web_port, smtp_port, slack, sentry, flaky, fallback):
+    return f"""
+global:
+  smtp_smarthost: 127.0.0.1:{smtp_port}
+  smtp_from: alertd@example.org
+  smtp_require_tls: false
+storage:
+  path: data/
+web:
+  listen_address: 127.0.0.1:{web_port}
+route:
+  receiver: fallback
+  group_by: [alertname]
+  group_wait: {GROUP_WAIT_S}s
+  group_interval: {GROUP_INTERVAL_S}s
+  repeat_interval: 1h
+  routes:
+    - matchers: ['team="e2e"']
+      receiver: e2e
+receivers:
+  - name: fallback
+    webhook_configs:
+      - url: {fallback.url}/fallback
+  - name: e2e
+    email_configs:
+      - to: oncall@example.org
+    slack_configs:
+      - api_url: {slack.url}/services/T000/B000/XXXX
+        channel: "#e2e"
+    sentry_configs:
+      - dsn: http://{SENTRY_KEY}@127.0.0.1:{sentry.port}/{SENTRY_PROJECT}
+    webhook_configs:
+      - url: {flaky.url}/flaky
+"""
+
+
+def mentions(request_or_message, alertname):
+    text = request_or_message if isinstance(request_or_message, str) else (
+        request_or_message.body.decode(errors="replace"))
+    return alertname in text
+
+
+def webhook_deliveries(server, path, alertname):
+    out = []
+    for request in server.recorded(path):
+        body = request.json()
+        names = [a["labels"].get("alertname") for a in body.get("alerts", [])]
+        if alertname in names:
+            out.append(request)
+    return out
+
+
+def check_email(messages):
+    assert len(messages) == 1, f"expected one email, got {len(messages)}"
+    record = messages[0]
+    assert record["mail_from"] == "alertd@example.org", record["mail_from"]
+    assert record["rcpt_tos"] == ["oncall@example.org"], record["rcpt_tos"]
+    message = email.message_from_string(record["data"], policy=email.policy.default)
+    # Alertmanager's email.default.subject is the shared __subject template: status, firing
+    # count, group label values, then the other common label values in brackets.
+    assert message["Subject"] == "[FIRING:1] RouterE2E (critical e2e)", message["Subject"]
+    assert message["To"] == "oncall@example.org", message["To"]
+    assert message["From"] == "alertd@example.org", message["From"]
+    html = message.get_body(preferencelist=("html",))
+    assert html is not None, f"email has no HTML part:\n{record['data'][:2000]}"
+    body = html.get_content()
+    for expected in ("alertname = RouterE2E", "severity = critical",
+                     "summary = Router end-to-end alert"):
+        assert expected in body, f"{expected!r} missing from the HTML body:\n{body[:3000]}"
+    print(f"email: subject {message['Subject']!r}, {len(body)} characters of HTML")
+
+
+def check_slack(requests, base):
+    assert len(requests) == 1, f"expected one Slack message, got {len(requests)}"
+    request = requests[0]
+    assert request.path == "/services/T000/B000/XXXX", request.path
+    payload = request.json()
+    assert payload.get("channel") == "#e2e", payload
+    assert payload.get("username") == "Alertmanager", payload
+    attachments = payload.get("attachments")
+    assert isinstance(attachments, list) and len(attachments) == 1, payload
+    attachment = attachments[0]
+    # slack.default.title is __subject; the title link is the receiver's alert list.
+    assert attachment.get("title") == "[FIRING:1] RouterE2E (critical e2e)", attachment
+    assert attachment.get("title_link") == base + "/#/alerts?receiver=e2e", attachment
+    assert attachment.get("fallback") == (
+        attachment["title"] + " | " + attachment["title_link"]), attachment
+    assert attachment.get("color") == "danger", attachment
+    assert "text" in attachment, attachment
+    print(f"slack: title {attachment['title']!r}, text {attachment['text']!r}")
+
+
+def check_sentry(requests, fingerprint):
+    assert len(requests) == 1, f"expected one Sentry request, got {len(requests)}"
+    request = requests[0]
+    assert request.path == f"/api/{SENTRY_PROJECT}/envelope/", request.path
+    auth = request.headers.get("X-Sentry-Auth", "")
+    assert auth.startswith("Sentry "), f"X-Sentry-Auth is {auth!r}"
+    fields = dict(part.strip().split("=", 1) for part in auth[len("Sentry "):].split(","))
+    assert fields.get("sentry_key") == SENTRY_KEY, fields
+    assert fields.get("sentry_version") == "7", fields
+    assert "sentry_secret" not in fields, fields
+    header, items = router_peers.parse_envelope(request.body)
+    events = [payload for (item, payload) in items if item.get("type") == "event"]
+    assert len(events) == 1, f"expected one event item, got items {[i for i, _ in items]}"
+    event = json.loads(events[0])
+    assert len(event.get("event_id", "")) == 32, event
+    assert header.get("event_id", event["event_id"]) == event["event_id"], (header, event)
+    assert event.get("level") in ("fatal", "error", "warning", "info", "debug"), event
+    assert isinstance(event.get("fingerprint"), list) and event["fingerprint"], event
+    assert all(isinstance(part, str) for part in event["fingerprint"]), event
+    assert any(fingerprint in part for part in event["fingerprint"]) or (
+        "RouterE2E" in json.dumps(event["fingerprint"])), event["fingerprint"]
+    assert "RouterE2E" in json.dumps(event), event
+    print(f"sentry: level {event['level']!r}, fingerprint {event['fingerprint']}")
+
+
+def check_flaky_webhook(flaky):
+    attempts = flaky.recorded("/flaky")
+    statuses = [r.status for r in attempts]
+    expected = [500] * WEBHOOK_FAILURES + [200]
+    assert statuses == expected, f"webhook attempts returned {statuses}, expected {expected}"
+    bodies = [r.json() for r in attempts]
+    assert all(b == bodies[0] for b in bodies), "the retries did not resend the same payload"
+    delivered = bodies[-1]
+    assert delivered["version"] == "4", delivered
+    assert delivered["receiver"] == "e2e", delivered
+    assert delivered["status"] == "firing", delivered
+    assert delivered["groupLabels"] == {"alertname": "RouterE2E"}, delivered
+    assert len(delivered["alerts"]) == 1, delivered
+    alert = delivered["alerts"][0]
+    assert alert["labels"].get("team") == "e2e", alert
+    assert alert["endsAt"] == "0001-01-01T00:00:00Z", alert
+    print(f"webhook: attempts {statuses}, fingerprint {alert['fingerprint']}")
+    return alert["fingerprint"]
+
+
+def amtool(alertd_url, workdir, *argv):
+    """Runs amtool against alertd; returns its stdout, failing the test on a non-zero exit."""
+    env = dict(os.environ)
+    env["HOME"] = workdir  # no user amtool config is read
+    command = ["amtool", f"--alertmanager.url={alertd_url}", *argv]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=20, env=env)
+    assert result.returncode == 0, (
+        f"{' '.join(command)} exited with {result.returncode}:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def api_alerts(base, filter_text):
+    query = urllib.parse.urlencode({"filter": filter_text})
+    status, body = harness.http_get(f"{base}/api/v2/alerts?{query}")
+    if status != 200:
+        return []
+    return json.loads(body)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--alertd", required=True)
+    args = parser.parse_args()
+    alertd_binary = os.path.abspath(args.alertd)
+
+    for binary in ("/usr/bin/prometheus", "amtool"):
+        if not shutil.which(binary):
+            print(f"SKIP: {binary} is not installed (Debian packages prometheus and "
+                  "prometheus-alertmanager)")
+            return 0
+    probe = subprocess.run([router_peers.PYTHON, "-c", "import aiosmtpd"], capture_output=True)
+    if probe.returncode != 0:
+        print("SKIP: aiosmtpd is not installed for /usr/bin/python3 (Debian package "
+              "python3-aiosmtpd)")
+        return 0
+
+    started = time.monotonic()
+    work = harness.Workdir("alertd-e2e-router-")
+    resources = []
+    alertd = None
+    try:
+        smtp, smtp_port, smtp_out = router_peers.start_smtp_sink(work.path)
+        resources.append(smtp)
+        slack = router_peers.slack_server()
+        sentry = router_peers.sentry_server()
+        flaky = router_peers.flaky_webhook_server(WEBHOOK_FAILURES)
+        fallback = router_peers.webhook_server()
+        metrics = router_peers.MetricsServer({TRIGGER: 0})
+        resources.extend([slack, sentry, flaky, fallback, metrics])
+
+        web_port = harness.free_port()
+        with open(os.path.join(work.path, "alertd.yml"), "w") as f:
+            f.write(alertd_config(web_port, smtp_port, slack, sentry, flaky, fallback))
+        base = f"http://127.0.0.1:{web_port}"
+        alertd = harness.Process("alertd", [alertd_binary, "run", "--config.file=alertd.yml",
+                                            "--log.level=debug"], work.path)
+        harness.wait_ready(alertd, base, 30)
+
+        prometheus, prometheus_url = router_peers.start_prometheus(
+            work.path, RULES, web_port, metrics.port)
+        resources.append(prometheus)
+        print(f"peers up after {time.monotonic() - started:.1f}s")
+
+        # 1. RouterE2E fires at Prometheus's first evaluation and reaches all four integrations
+        # of the e2e receiver. The webhook gets it on its fourth attempt, after three 500s.
+        harness.wait_for("the email", lambda: router_peers.smtp_messages(smtp_out), 30)
+        harness.wait_for("the Slack message", lambda: slack.recorded(), 10)
+        harness.wait_for("the Sentry event", lambda: sentry.recorded(), 10)
+        harness.wait_for("the webhook's successful delivery",
+                         lambda: [r for r in flaky.recorded("/flaky") if r.status == 200], 30)
+        delivered_at = time.monotonic()
+        print(f"RouterE2E delivered after {delivered_at - started:.1f}s")
+        # Later group_interval flushes must not send the unchanged group again.
+        time.sleep(2 * GROUP_INTERVAL_S + 1)
+        fingerprint = check_flaky_webhook(flaky)
+        check_email(router_peers.smtp_messages(smtp_out))
+        check_slack(slack.recorded(), base)
+        check_sentry(sentry.recorded(), fingerprint)
+        assert not fallback.recorded(), (
+            f"the fallback receiver got {len(fallback.recorded())} requests for RouterE2E")
+
+        # 2. A silence made with amtool mutes RouterE2ESilenced. RouterE2EControl fires from the
+        # same series at the same evaluations, so its delivery shows when RouterE2ESilenced
+        # would have been sent.
+        silence_id = amtool(base, work.path, "silence", "add", "alertname=RouterE2ESilenced",
+                            "--author=e2e", "--comment=router end-to-end test",
+                            "--duration=10m").strip()
+        assert silence_id, "amtool silence add printed no silence ID"
+        listed = json.loads(amtool(base, work.path, "silence", "query", "-o", "json",
+                                   "alertname=RouterE2ESilenced"))
+        assert [s["id"] for s in listed] == [silence_id], listed
+        assert listed[0]["status"]["state"] == "active", listed[0]
+        assert listed[0]["createdBy"] == "e2e", listed[0]
+        assert listed[0]["matchers"] == [
+            {"name": "alertname", "value": "RouterE2ESilenced", "isRegex": False,
+             "isEqual": True}], listed[0]["matchers"]
+        print(f"silence {silence_id} listed by amtool silence query")
+
+        metrics.set(TRIGGER, 1)
+        harness.wait_for("RouterE2EControl at the fallback webhook", lambda: webhook_deliveries(
+            fallback, "/fallback", "RouterE2EControl"), 30)
+        suppressed = harness.wait_for(
+            "RouterE2ESilenced listed as suppressed",
+            lambda: api_alerts(base, 'alertname="RouterE2ESilenced"'), 15)
+        assert len(suppressed) == 1, suppressed
+        assert suppressed[0]["status"]["state"] == "suppressed", suppressed[0]
+        assert suppressed[0]["status"]["silencedBy"] == [silence_id], suppressed[0]
+        time.sleep(GROUP_WAIT_S + 2 * GROUP_INTERVAL_S)
+        leaks = [name for name, requests in (
+            ("slack", slack.recorded()), ("sentry", sentry.recorded()),
+            ("webhook", flaky.recorded()), ("fallback", fallback.recorded()))
+            if any(mentions(r, "RouterE2ESilenced") for r in requests)]
+        if any(mentions(m["data"], "RouterE2ESilenced")
+               for m in router_peers.smtp_messages(smtp_out)):
+            leaks.append("email")
+        assert not leaks, f"the silenced alert reached {leaks}"
+        assert len(flaky.recorded("/flaky")) == WEBHOOK_FAILURES + 1, "the webhook got more"
+
+        code = alertd.terminate()
+        assert code == 0, f"alertd exited with {code} on SIGTERM:\n{alertd.log()}"
+        print(f"PASS: router end to end in {time.monotonic() - started:.1f}s")
+        return 0
+    except AssertionError as e:
+        print(f"FAIL: {e}")
+        if alertd is not None:
+            print("---- alertd log (last 80 lines) ----")
+            print("\n".join(alertd.log().splitlines()[-80:]))
+        return 1
+    finally:
+        if alertd is not None:
+            alertd.close()
+        for resource in reversed(resources):
+            resource.close()
+        work.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
