@@ -29,7 +29,7 @@ struct SlistDeleter {
 struct Transfer {
   std::string_view data;
   size_t offset = 0;
-  std::string last_reply;  // the last line the server sent, CRLF removed
+  std::string last_reply;  // the server's last 4xx or 5xx reply line, CRLF removed
 };
 
 size_t OnRead(char* buffer, size_t size, size_t count, void* user) {
@@ -51,8 +51,8 @@ int OnDebug(CURL*, curl_infotype type, char* text, size_t size, void* user) {
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
     line.pop_back();
   }
-  // A 334 reply is an AUTH challenge, not the cause of a failure.
-  if (!line.empty() && !line.starts_with("334")) {
+  // Only error replies explain a failure; the QUIT reply that follows one does not.
+  if (!line.empty() && (line[0] == '4' || line[0] == '5')) {
     transfer->last_reply = std::move(line);
   }
   return 0;

@@ -40,7 +40,9 @@ class StoringHandler:
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
             "ehlo": session.host_name,
-            "tls": session.ssl is not None,
+            # session.ssl is set by STARTTLS only; implicit TLS shows on the transport.
+            "tls": (session.ssl is not None
+                    or server.transport.get_extra_info("ssl_object") is not None),
             "auth_login": session.auth_data.login.decode() if session.authenticated else None,
         }
         with open(base + ".json.tmp", "w") as out:
