@@ -243,8 +243,8 @@ Dispatcher::Dispatcher(const config::Route& route,
   }
   BuildMuting(route, *tree_);
   if (!options_.executor) {
-    // One thread per integration keeps a hanging receiver from delaying any other; that is
-    // fine for the tens of integrations a configuration has, not for thousands.
+    // One thread per integration, so a hanging receiver delays no other. This suits the tens
+    // of integrations of a usual configuration, not thousands.
     for (size_t i = 0; i <= counters_.size(); ++i) {
       workers_.push_back(std::make_unique<Worker>());
     }
@@ -289,13 +289,14 @@ bool Dispatcher::TimeMuted(const Route& route, TimePoint now) const {
     return false;
   }
   const RouteMuting& muting = it->second;
-  auto holds = [now](const TimeIntervalMatcher* interval) {
+  auto contains_now = [now](const TimeIntervalMatcher* interval) {
     return interval->ContainsTime(now);
   };
-  if (std::any_of(muting.mute.begin(), muting.mute.end(), holds)) {
+  if (std::any_of(muting.mute.begin(), muting.mute.end(), contains_now)) {
     return true;
   }
-  return !muting.active.empty() && std::none_of(muting.active.begin(), muting.active.end(), holds);
+  return !muting.active.empty() &&
+         std::none_of(muting.active.begin(), muting.active.end(), contains_now);
 }
 
 void Dispatcher::Put(std::vector<NotifyAlert> alerts) {

@@ -26,19 +26,20 @@
 // - Resolved alerts leave the group once a flush delivered to every integration; an empty group
 //   is removed.
 //
-// Muting, decided at flush time as Alertmanager's MuteStage, TimeMuteStage and TimeActiveStage:
-// - An alert that an inhibit rule or the silencer mutes is left out of the notification and of
-//   the dedup check; it stays in its group.
-// - While one of the route's mute_time_intervals holds, or none of its active_time_intervals
-//   does (when it has some), the whole group is muted.
-// - When nothing unmuted is left, the flush sends nothing and does not touch the log.
-// Past Alertmanager:
-// - With the route's notify_resolved_when_muted (the default), an alert the log shows as
-//   notified firing to an integration keeps that place in the log while it is muted, and when
-//   it resolves while muted the integration gets its resolved notification (with
-//   send_resolved). With false, muted alerts are simply left out, as in Alertmanager.
-// - When a silence or inhibition of a firing alert ends, the flush that sees it logs "Alert no
-//   longer muted" and notifies the group without waiting for repeat_interval.
+// Muting is decided at flush time, as in Alertmanager's MuteStage, TimeMuteStage and
+// TimeActiveStage:
+// - An alert muted by an inhibit rule or by the silencer is left out of the notification and
+//   of the dedup check. It stays in its group.
+// - The whole group is muted while one of the route's mute_time_intervals contains the flush
+//   time, or while none of its active_time_intervals does (when it has some).
+// - When no unmuted alert is left, the flush sends nothing and does not write the log.
+// Beyond Alertmanager:
+// - With the route's notify_resolved_when_muted (the default), an alert that the log lists as
+//   notified firing stays in the log's firing list while muted. When it resolves while muted,
+//   the integration gets the resolved notification (if it has send_resolved). With false,
+//   muted alerts are left out, as in Alertmanager.
+// - When a silence or inhibition of a firing alert ends, the next flush logs "Alert no longer
+//   muted" and notifies the group without waiting for repeat_interval.
 #pragma once
 
 #include <condition_variable>
@@ -75,12 +76,13 @@ struct DispatcherOptions {
   std::function<void(std::function<void()>)> executor;
   // Alertmanager's inhibit_rules.
   std::vector<config::InhibitRule> inhibit_rules;
-  // Intervals that routes name in mute_time_intervals and active_time_intervals. A route
-  // naming an interval that is not here logs an error and ignores the name.
+  // Intervals that routes name in mute_time_intervals and active_time_intervals. A name not
+  // found here, or an interval whose location fails to load, is logged as an error and ignored.
   std::vector<config::TimeInterval> time_intervals;
-  // Where time interval locations are read from.
+  // Directory of the TZif files that time interval locations are read from.
   std::string zoneinfo_dir = kZoneInfoDir;
-  // Silences: alerts it mutes are left out of notifications. Must outlive the dispatcher.
+  // Silences: alerts it mutes are left out of notifications. Must outlive the dispatcher. It is
+  // called with the dispatcher's lock held, so it must not call back into the dispatcher.
   const Muter* silencer = nullptr;
   // Period of the loop started by Start(); Tick() calls from tests do not use it.
   Duration tick_interval{1000};
@@ -173,7 +175,7 @@ class Dispatcher {
   struct StoredAlert {
     NotifyAlert alert;
     uint64_t version;  // changes on every Put, so a flush deletes only what it notified
-    // What muted the alert at the last flush: silence IDs and inhibiting fingerprints.
+    // Silence IDs and inhibiting fingerprints that muted the alert at the last flush.
     std::vector<std::string> silenced_by;
     std::vector<std::string> inhibited_by;
   };
@@ -209,7 +211,7 @@ class Dispatcher {
     bool renotify = false;
   };
 
-  // What one integration gets from a flush, given its notification log entry.
+  // The share of a flush for one integration, given its notification log entry.
   struct Content {
     std::vector<NotifyAlert> alerts;  // before the send_resolved filter
     std::vector<uint64_t> firing;     // unmuted firing, for the dedup check

@@ -132,6 +132,7 @@ class PosixParser {
     if (AtEnd()) {
       return rule;
     }
+
     if (!Name()) {
       return std::nullopt;
     }
@@ -144,7 +145,8 @@ class PosixParser {
       }
       rule.dst_offset = static_cast<int32_t>(-*dst_offset);
     }
-    // Without a rule POSIX leaves the dates to the implementation; the US rules are usual.
+
+    // Without a rule, POSIX leaves the dates to the implementation. The US rules are usual.
     rule.start = PosixRule::Date{.kind = 'M', .month = 3, .week = 2, .weekday = 0};
     rule.end = PosixRule::Date{.kind = 'M', .month = 11, .week = 1, .weekday = 0};
     if (AtEnd()) {

@@ -61,10 +61,10 @@ struct CivilTime {
 
 CivilTime ToCivil(TimePoint t, const TimeZone& zone);
 
-// Whether `spec` holds at `t`, as Alertmanager's ContainsTime: the instant is converted to
-// `zone`; each non-empty list must contain it; `times` ranges end before their end minute;
-// negative days_of_month count from the month's end (-1 is the last day), a range whose
-// begin is past the month's length is skipped, and both ends are clamped to the month.
+// Returns whether `spec` contains `t`, as Alertmanager's ContainsTime. The instant is converted
+// to `zone`, and each non-empty list must contain it. `times` ranges end before their end
+// minute. Negative days_of_month count from the month's end (-1 is the last day), a range that
+// begins after the month's last day is skipped, and both ends are clamped to the month.
 bool SpecContainsTime(const config::TimeIntervalSpec& spec, const TimeZone& zone, TimePoint t);
 
 // A named time interval with its zones loaded.
@@ -74,7 +74,7 @@ class TimeIntervalMatcher {
   static Result<TimeIntervalMatcher> Create(const config::TimeInterval& interval,
                                             const std::string& zoneinfo_dir = kZoneInfoDir);
 
-  // Whether any of the interval's specs holds at `t`.
+  // Returns whether any of the interval's specs contains `t`.
   bool ContainsTime(TimePoint t) const;
 
   const std::string& name() const { return name_; }

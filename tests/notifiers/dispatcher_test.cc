@@ -25,7 +25,7 @@ using testing::RecordingNotifier;
 
 const TimePoint kStart = testing::Utc(2026, 12, 4, 15, 0, 0);
 
-// Mutes the label sets it was told to, each with the given ID.
+// Mutes the label sets passed to Mute(), each with the given ID.
 class FakeMuter final : public Muter {
  public:
   void Mute(const Labels& labels, std::string id) {
@@ -519,7 +519,7 @@ TEST_F(DispatcherTest, PrunesNotificationLogAfterRetention) {
   EXPECT_EQ(store_.size(), 0u);
 }
 
-TEST_F(DispatcherTest, AlertGroupsListGroupsWithTheirAlerts) {
+TEST_F(DispatcherTest, AlertGroupsListTheirAlerts) {
   Create();
   dispatcher_->Put({Firing("b"), Firing("a"), Firing("a", "Down")});
   std::vector<AlertGroupInfo> groups = dispatcher_->AlertGroups();
@@ -541,7 +541,7 @@ config::InhibitRule DownInhibitsLatency() {
   return rule;
 }
 
-TEST_F(DispatcherTest, InhibitedAlertIsLeftOutUntilItsSourceResolves) {
+TEST_F(DispatcherTest, InhibitedAlertWaitsForSourceResolved) {
   route_.group_by = {};
   options_.inhibit_rules = {DownInhibitsLatency()};
   Create();
@@ -565,7 +565,7 @@ TEST_F(DispatcherTest, InhibitedAlertIsLeftOutUntilItsSourceResolves) {
                 "Down/a:resolved", "HighLatency/a:firing", "HighLatency/b:firing"}));
 }
 
-TEST_F(DispatcherTest, InhibitionUsesEqualLabelsAndSkipsMissingOnes) {
+TEST_F(DispatcherTest, InhibitionMatchesMissingEqualLabel) {
   route_.group_by = {"..."};
   options_.inhibit_rules = {DownInhibitsLatency()};
   Create();
@@ -601,7 +601,7 @@ TEST_F(DispatcherTest, SilencedAlertIsLeftOut) {
   EXPECT_EQ(dispatcher_->alert_count(), 2u);
 }
 
-TEST_F(DispatcherTest, GroupWithOnlySilencedAlertsSendsAndLogsNothing) {
+TEST_F(DispatcherTest, SilencedGroupSendsNothing) {
   FakeMuter silences;
   silences.Mute(Firing("a").labels, "5f1c");
   options_.silencer = &silences;
@@ -621,7 +621,7 @@ config::TimeInterval Interval(std::string name, config::TimeIntervalSpec spec) {
   return interval;
 }
 
-TEST_F(DispatcherTest, MuteTimeIntervalHoldsBackTheWholeGroup) {
+TEST_F(DispatcherTest, MuteIntervalDelaysWholeGroup) {
   // kStart is 15:00 UTC; muted until 15:10.
   config::TimeIntervalSpec spec;
   spec.times = {{.begin = 15 * 60, .end = 15 * 60 + 10}};
@@ -638,7 +638,7 @@ TEST_F(DispatcherTest, MuteTimeIntervalHoldsBackTheWholeGroup) {
   EXPECT_EQ(Instances(logs_[0]->last()), (std::vector<std::string>{"HighLatency/a:firing"}));
 }
 
-TEST_F(DispatcherTest, ActiveTimeIntervalInItsLocationAllowsNotifications) {
+TEST_F(DispatcherTest, ActiveIntervalInLocationAllowsSends) {
   // 10:05 to 11:00 in New York is 15:05 to 16:00 UTC in December.
   config::TimeIntervalSpec spec;
   spec.times = {{.begin = 10 * 60 + 5, .end = 11 * 60}};
@@ -657,7 +657,7 @@ TEST_F(DispatcherTest, ActiveTimeIntervalInItsLocationAllowsNotifications) {
   EXPECT_EQ(logs_[0]->calls(), 1u);
 }
 
-TEST_F(DispatcherTest, MuteOnTheMonthsLastDayIsJudgedInTheIntervalsLocation) {
+TEST_F(DispatcherTest, MuteOnLastDayUsesLocation) {
   // 2026-12-31 23:50 UTC is already 2027-01-01 in Berlin.
   struct Case {
     std::string location;
@@ -678,7 +678,7 @@ TEST_F(DispatcherTest, MuteOnTheMonthsLastDayIsJudgedInTheIntervalsLocation) {
   }
 }
 
-TEST_F(DispatcherTest, ResolvedIsSentForAnAlertMutedAfterItsFiringNotification) {
+TEST_F(DispatcherTest, MutedAlertGetsResolvedNotification) {
   route_.group_by = {};
   FakeMuter silences;
   options_.silencer = &silences;
@@ -703,7 +703,7 @@ TEST_F(DispatcherTest, ResolvedIsSentForAnAlertMutedAfterItsFiringNotification) 
   EXPECT_EQ(dispatcher_->alert_count(), 1u);
 }
 
-TEST_F(DispatcherTest, ResolvedIsSentForAnAlertResolvedInAMuteTime) {
+TEST_F(DispatcherTest, ResolvedSentDuringMuteTime) {
   config::TimeIntervalSpec spec;
   spec.times = {{.begin = 15 * 60 + 1, .end = 16 * 60}};  // from 15:01 UTC
   options_.time_intervals = {Interval("maintenance", spec)};
@@ -720,7 +720,7 @@ TEST_F(DispatcherTest, ResolvedIsSentForAnAlertResolvedInAMuteTime) {
   EXPECT_EQ(Instances(logs_[0]->last()), (std::vector<std::string>{"HighLatency/a:resolved"}));
 }
 
-TEST_F(DispatcherTest, ResolvedOfMutedAlertIsDroppedWithoutNotifyResolvedWhenMuted) {
+TEST_F(DispatcherTest, MutedResolvedDroppedWhenOptionOff) {
   route_.notify_resolved_when_muted = false;
   FakeMuter silences;
   options_.silencer = &silences;
@@ -738,7 +738,7 @@ TEST_F(DispatcherTest, ResolvedOfMutedAlertIsDroppedWithoutNotifyResolvedWhenMut
   EXPECT_EQ(logs_[0]->calls(), 1u);
 }
 
-TEST_F(DispatcherTest, AlertIsNotifiedAgainWhenItsSilenceEnds) {
+TEST_F(DispatcherTest, AlertRenotifiedWhenSilenceEnds) {
   FakeMuter silences;
   options_.silencer = &silences;
   Create();
@@ -757,7 +757,7 @@ TEST_F(DispatcherTest, AlertIsNotifiedAgainWhenItsSilenceEnds) {
   EXPECT_EQ(logs_[0]->calls(), 2u);
 }
 
-TEST_F(DispatcherTest, AlertIsNotifiedAgainWhenItsInhibitionEnds) {
+TEST_F(DispatcherTest, AlertRenotifiedWhenInhibitionEnds) {
   options_.inhibit_rules = {DownInhibitsLatency()};
   Create();
   NotifyAlert latency = Firing("a");
@@ -842,7 +842,7 @@ class GateNotifier final : public Notifier {
   std::shared_ptr<Gate> gate_;
 };
 
-TEST(DispatcherWorkerTest, HangingIntegrationDelaysNoOtherIntegration) {
+TEST(DispatcherWorkerTest, HangingIntegrationDelaysNoOther) {
   config::Route route;
   route.receiver = "team";
   route.group_wait = Duration(0);
@@ -856,11 +856,13 @@ TEST(DispatcherWorkerTest, HangingIntegrationDelaysNoOtherIntegration) {
   receivers["team"].push_back(std::make_unique<RecordingNotifier>("slack", true, other_slack));
   receivers["team"].push_back(std::make_unique<RecordingNotifier>("webhook", true, webhook));
   Dispatcher dispatcher(route, std::move(receivers), &store, &clock);
+
   NotifyAlert alert;
   alert.labels = Labels{{"alertname", "A"}};
   alert.starts_at = kStart;
   dispatcher.Put({alert});
   dispatcher.Tick();
+
   auto entered = [&] {
     std::lock_guard lock(gate->mu);
     return gate->entered;
@@ -877,6 +879,7 @@ TEST(DispatcherWorkerTest, HangingIntegrationDelaysNoOtherIntegration) {
   }
   EXPECT_EQ(other_slack->calls(), 1u);
   EXPECT_EQ(webhook->calls(), 1u);
+
   gate->Release();
   for (int i = 0; i < 500 && dispatcher.Counters()[0].notifications_sent == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

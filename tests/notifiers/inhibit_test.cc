@@ -89,7 +89,7 @@ TEST(InhibitorTest, AlertMatchingBothSidesDoesNotInhibitItself) {
   EXPECT_TRUE(inhibitor.MutedBy(b, kNow).empty());
 }
 
-TEST(InhibitorTest, TwoSidedTargetIsInhibitedBySourceOfTheSourceSideOnly) {
+TEST(InhibitorTest, TwoSidedTargetNeedsOneSidedSource) {
   config::InhibitRule rule;
   rule.source_matchers = {Eq("team", "db")};
   rule.target_matchers = {Eq("severity", "warning")};

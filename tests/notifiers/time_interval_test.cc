@@ -23,7 +23,7 @@ bool Contains(const config::TimeIntervalSpec& spec, TimePoint t) {
   return SpecContainsTime(spec, *Zone(spec.location.empty() ? "UTC" : spec.location), t);
 }
 
-TEST(TimeIntervalTest, EmptySpecHoldsAlways) {
+TEST(TimeIntervalTest, EmptySpecContainsEveryTime) {
   EXPECT_TRUE(Contains(config::TimeIntervalSpec{}, Utc(2026, 12, 4, 3, 0, 0)));
 }
 
@@ -52,7 +52,7 @@ TEST(TimeIntervalTest, WeekdaysCountFromSunday) {
   EXPECT_FALSE(Contains(spec, Utc(2026, 12, 7, 0, 0, 0)));                     // Monday
 }
 
-TEST(TimeIntervalTest, NegativeDaysOfMonthCountFromTheMonthsEnd) {
+TEST(TimeIntervalTest, NegativeDaysCountFromMonthEnd) {
   config::TimeIntervalSpec last_day;
   last_day.days_of_month = {Range{.begin = -1, .end = -1}};
   EXPECT_TRUE(Contains(last_day, Utc(2026, 2, 28, 12, 0, 0)));
@@ -67,8 +67,8 @@ TEST(TimeIntervalTest, NegativeDaysOfMonthCountFromTheMonthsEnd) {
   EXPECT_FALSE(Contains(last_week, Utc(2026, 11, 23, 23, 0, 0)));
 }
 
-TEST(TimeIntervalTest, DaysOfMonthAreSkippedOrClampedAsAlertmanagerDoes) {
-  // A range beginning after the month's last day never holds in that month.
+TEST(TimeIntervalTest, DayRangesStayInTheMonth) {
+  // A range beginning after the month's last day never matches in that month.
   config::TimeIntervalSpec late;
   late.days_of_month = {Range{.begin = 30, .end = 31}};
   EXPECT_FALSE(Contains(late, Utc(2026, 2, 28, 12, 0, 0)));
@@ -164,7 +164,7 @@ TEST(TimeIntervalTest, UnknownZoneIsAnError) {
             "/usr/share/zoneinfo/Nowhere; check the name or install the tz database (tzdata)");
 }
 
-TEST(TimeIntervalTest, IntervalHoldsWhenAnySpecDoes) {
+TEST(TimeIntervalTest, IntervalMatchesWhenAnySpecDoes) {
   config::TimeInterval interval;
   interval.name = "weekend";
   config::TimeIntervalSpec saturday;
