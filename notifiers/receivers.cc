@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "notifiers/slack/slack_notifier.h"
+#include "notifiers/templates.h"
 #include "notifiers/webhook/webhook_notifier.h"
 
 namespace alertd {
@@ -27,6 +28,11 @@ Error EntryError(const Error& error,
 
 Result<ReceiverMap> BuildReceivers(const config::Config& config,
                                    std::shared_ptr<HttpClient> client) {
+  // One template set for every notifier, loaded before any of them, as Alertmanager does.
+  auto templates = NotificationTemplates::Load(config);
+  if (!templates.ok()) {
+    return templates.error();
+  }
   ReceiverMap receivers;
   for (const auto& receiver : config.receivers) {
     std::vector<std::unique_ptr<Notifier>>& integrations = receivers[receiver.name];
@@ -44,7 +50,7 @@ Result<ReceiverMap> BuildReceivers(const config::Config& config,
       if (slack.api_url.empty()) {
         slack.api_url = config.global.slack_api_url;
       }
-      auto notifier = SlackNotifier::Create(slack, client);
+      auto notifier = SlackNotifier::Create(slack, client, *templates);
       if (!notifier.ok()) {
         return EntryError(
             notifier.error(), receiver, "slack_configs[" + std::to_string(i) + "]", slack.mark);

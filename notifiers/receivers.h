@@ -18,7 +18,9 @@ using ReceiverMap = std::map<std::string, std::vector<std::unique_ptr<Notifier>>
 // Creates one notifier per webhook_configs entry, then one per slack_configs entry (the order
 // of Alertmanager's BuildReceiverIntegrations), for every receiver in `config`. A Slack config
 // without api_url uses global.slack_api_url. The first invalid entry fails the whole call; its
-// error names the receiver and the entry, with the entry's file position.
+// error names the receiver and the entry, with the entry's file position. The files of
+// config.templates are loaded once first and shared by every notifier; a file that fails to
+// load fails the call with its path and line (see NotificationTemplates::Load).
 Result<ReceiverMap> BuildReceivers(const config::Config& config,
                                    std::shared_ptr<HttpClient> client);
 

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/logging.h"
 #include "notifiers/http_errors.h"
 #include "notifiers/payload.h"
 #include "rules/template.h"
@@ -16,24 +17,99 @@ namespace {
 
 // Slack's limit on an attachment title, in characters (Alertmanager counts runes).
 constexpr size_t kMaxTitleRunes = 1024;
-
-std::string JoinValues(const std::vector<std::string>& values) {
-  std::string out;
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) {
-      out += ' ';
-    }
-    out += values[i];
-  }
-  return out;
-}
+// Slack's chat.postMessage documentation: messages of more than 40,000 characters are
+// truncated. Cutting here keeps the end marker visible.
+constexpr size_t kMaxTextRunes = 40000;
 
 bool IsContinuationByte(char c) {
   return (static_cast<unsigned char>(c) & 0xc0) == 0x80;
 }
 
-// Cuts `text` to `max_runes` code points, the last being "…", as Alertmanager's
-// notify.TruncateInRunes does.
+std::string DefaultField(std::string_view name) {
+  return "{{ template \"slack.default." + std::string(name) + "\" . }}";
+}
+
+// Alertmanager 0.25's SlackConfig default for color.
+constexpr std::string_view kDefaultColor =
+    R"({{ if eq .Status "firing" }}danger{{ else }}good{{ end }})";
+
+// The config fields that are templates, by their YAML names, for parse checks at Create.
+std::vector<std::pair<std::string, const std::string*>> TemplateFields(
+    const config::SlackConfig& config) {
+  std::vector<std::pair<std::string, const std::string*>> fields = {
+      {"channel", &config.channel},
+      {"username", &config.username},
+      {"icon_emoji", &config.icon_emoji},
+      {"icon_url", &config.icon_url},
+      {"color", &config.color},
+      {"title", &config.title},
+      {"title_link", &config.title_link},
+      {"pretext", &config.pretext},
+      {"text", &config.text},
+      {"fallback", &config.fallback},
+      {"callback_id", &config.callback_id},
+      {"image_url", &config.image_url},
+      {"thumb_url", &config.thumb_url},
+      {"footer", &config.footer},
+  };
+  for (size_t i = 0; i < config.fields.size(); ++i) {
+    const std::string prefix = "fields[" + std::to_string(i) + "].";
+    fields.emplace_back(prefix + "title", &config.fields[i].title);
+    fields.emplace_back(prefix + "value", &config.fields[i].value);
+  }
+  for (size_t i = 0; i < config.actions.size(); ++i) {
+    const config::SlackConfig::Action& action = config.actions[i];
+    const std::string prefix = "actions[" + std::to_string(i) + "].";
+    for (const auto& [name, text] : {std::pair{"type", &action.type},
+                                     {"text", &action.text},
+                                     {"url", &action.url},
+                                     {"style", &action.style},
+                                     {"name", &action.name},
+                                     {"value", &action.value}}) {
+      fields.emplace_back(prefix + name, text);
+    }
+    if (action.confirm) {
+      for (const auto& [name, text] : {std::pair{"text", &action.confirm->text},
+                                       {"title", &action.confirm->title},
+                                       {"ok_text", &action.confirm->ok_text},
+                                       {"dismiss_text", &action.confirm->dismiss_text}}) {
+        fields.emplace_back(prefix + "confirm." + name, text);
+      }
+    }
+  }
+  return fields;
+}
+
+// Adds `value` under `key` unless it is empty, as Go's omitempty.
+void SetIfNotEmpty(nlohmann::ordered_json& object, const char* key, std::string value) {
+  if (!value.empty()) {
+    object[key] = std::move(value);
+  }
+}
+
+}  // namespace
+
+std::string SlackEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
 std::string TruncateInRunes(const std::string& text, size_t max_runes) {
   size_t runes = 0;
   size_t cut = std::string::npos;
@@ -41,7 +117,7 @@ std::string TruncateInRunes(const std::string& text, size_t max_runes) {
     if (IsContinuationByte(text[i])) {
       continue;
     }
-    if (runes == max_runes - 1) {
+    if (runes + 1 == max_runes) {
       cut = i;
     }
     ++runes;
@@ -49,71 +125,15 @@ std::string TruncateInRunes(const std::string& text, size_t max_runes) {
   if (runes <= max_runes) {
     return text;
   }
+  if (max_runes == 0) {
+    return "";
+  }
   return text.substr(0, cut) + "\u2026";
 }
 
-// Alertmanager 0.25's default.tmpl definitions that Slack templates use, so custom templates
-// can call {{ template "slack.default.title" . }} and the like.
-constexpr std::string_view kDefaultTemplates = R"tmpl(
-{{ define "__alertmanager" }}Alertmanager{{ end }}
-{{ define "__alertmanagerURL" }}{{ .ExternalURL }}/#/alerts?receiver={{ .Receiver | urlquery }}{{ end }}
-{{ define "__subject" }}[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .GroupLabels.SortedPairs.Values | join " " }} {{ if gt (len .CommonLabels) (len .GroupLabels) }}({{ with .CommonLabels.Remove .GroupLabels.Names }}{{ .Values | join " " }}{{ end }}){{ end }}{{ end }}
-{{ define "slack.default.title" }}{{ template "__subject" . }}{{ end }}
-{{ define "slack.default.username" }}{{ template "__alertmanager" . }}{{ end }}
-{{ define "slack.default.fallback" }}{{ template "slack.default.title" . }} | {{ template "slack.default.titlelink" . }}{{ end }}
-{{ define "slack.default.callbackid" }}{{ end }}
-{{ define "slack.default.pretext" }}{{ end }}
-{{ define "slack.default.titlelink" }}{{ template "__alertmanagerURL" . }}{{ end }}
-{{ define "slack.default.iconemoji" }}{{ end }}
-{{ define "slack.default.iconurl" }}{{ end }}
-{{ define "slack.default.text" }}{{ end }}
-{{ define "slack.default.footer" }}{{ end }}
-)tmpl";
-
-// Values in the order of Alertmanager's KV.SortedPairs: alertname first, then by name.
-std::vector<std::string> SortedValues(const Labels& labels) {
-  std::vector<std::string> values;
-  std::string_view alertname = labels.Get("alertname");
-  if (!alertname.empty()) {
-    values.emplace_back(alertname);
-  }
-  for (const auto& label : labels) {
-    if (label.name != "alertname") {
-      values.push_back(label.value);
-    }
-  }
-  return values;
-}
-
-std::string TitleLink(const Notification& notification) {
-  return notification.external_url + "/#/alerts?receiver=" + QueryEscape(notification.receiver);
-}
-
-}  // namespace
-
 std::string SlackDefaultTitle(const Notification& notification) {
-  size_t firing = 0;
-  for (const auto& alert : notification.alerts) {
-    firing += alert.resolved() ? 0 : 1;
-  }
-  std::string title = "[";
-  if (notification.status == "firing") {
-    title += "FIRING:" + std::to_string(firing);
-  } else {
-    title += "RESOLVED";
-  }
-  title += "] ";
-  // The space after the group values is in Alertmanager's template even without the
-  // parenthesised part, so titles of groups with no extra common labels end in a space.
-  title += JoinValues(SortedValues(notification.group_labels)) + " ";
-  if (notification.common_labels.size() > notification.group_labels.size()) {
-    LabelsBuilder others(notification.common_labels);
-    for (const auto& label : notification.group_labels) {
-      others.Del(label.name);
-    }
-    title += "(" + JoinValues(SortedValues(others.Build())) + ")";
-  }
-  return title;
+  auto title = NotificationTemplates::Defaults()->Expand(DefaultField("title"), notification);
+  return title.ok() ? *title : std::string();
 }
 
 std::string SlackDefaultText(const Notification& notification) {
@@ -123,99 +143,168 @@ std::string SlackDefaultText(const Notification& notification) {
       text += '\n';
     }
     std::string_view summary = alert.annotations.Get("summary");
-    text += "*" + (summary.empty() ? alert.labels.ToString() : std::string(summary)) + "*";
+    std::string heading = summary.empty() ? alert.labels.ToString() : std::string(summary);
+    text += "*" + SlackEscape(heading) + "*";
     if (alert.resolved()) {
       text += " (resolved)";
     }
     std::string_view description = alert.annotations.Get("description");
     if (!description.empty()) {
-      text += "\n" + std::string(description);
+      text += "\n" + SlackEscape(description);
     }
   }
   return text;
 }
 
-Result<std::unique_ptr<SlackNotifier>> SlackNotifier::Create(config::SlackConfig config,
-                                                             std::shared_ptr<HttpClient> client) {
+Result<std::unique_ptr<SlackNotifier>> SlackNotifier::Create(
+    config::SlackConfig config,
+    std::shared_ptr<HttpClient> client,
+    std::shared_ptr<const NotificationTemplates> templates) {
   if (config.api_url.empty()) {
     return Error::Invalid(
         "Slack api_url is empty: set slack_configs[].api_url, api_url_file or "
         "global.slack_api_url.");
   }
-  auto templates = std::make_shared<TemplateSet>(TemplateDialect::kAlertmanager);
-  Status added = templates->AddFile("default.tmpl", kDefaultTemplates);
-  if (!added.ok()) {
-    return added.error().WithContext("parsing the built-in Slack templates failed");
+  if (templates == nullptr) {
+    templates = NotificationTemplates::Defaults();
   }
   ParseOptions parse_options;
   parse_options.dialect = TemplateDialect::kAlertmanager;
-  for (const auto& [field, text] : {std::pair{"title", &config.title}, {"text", &config.text}}) {
+  for (const auto& [field, text] : TemplateFields(config)) {
     if (text->empty()) {
       continue;
     }
     auto parsed = Template::Parse(field, *text, parse_options);
     if (!parsed.ok()) {
-      return Error::Invalid(
-          "Slack " + std::string(field) + " template is invalid: " + parsed.error().message(),
-          parsed.error().line(),
-          parsed.error().column());
+      return Error::Invalid("Slack " + field + " template is invalid: " + parsed.error().message(),
+                            parsed.error().line(),
+                            parsed.error().column());
     }
   }
   return std::unique_ptr<SlackNotifier>(
       new SlackNotifier(std::move(config), std::move(client), std::move(templates)));
 }
 
-Result<std::string> SlackNotifier::Expand(std::string_view field,
-                                          const std::string& text,
-                                          const Notification& notification) const {
-  TemplateOptions options;
-  options.external_url = notification.external_url;
-  // Alertmanager executes templates with missingkey=zero.
-  options.missing_key = MissingKey::kZero;
-  auto expanded = templates_->ExecuteText(text, TemplateData(notification), options);
-  if (!expanded.ok()) {
-    return expanded.error().WithContext("expanding the Slack " + std::string(field) +
-                                        " template failed");
+std::string SlackNotifier::Field(std::string_view field,
+                                 const std::string& text,
+                                 std::string_view default_text,
+                                 const nlohmann::json& data) const {
+  if (text.empty()) {
+    return templates_->ExpandOr(default_text, data, "", *Logger("notify"), field);
   }
-  return expanded;
+  return templates_->ExpandOr(text, data, default_text, *Logger("notify"), field);
+}
+
+std::string SlackNotifier::Text(const Notification& notification,
+                                const nlohmann::json& data) const {
+  // alertd's default text stands in for Alertmanager's empty one unless a templates file
+  // defines slack.default.text itself.
+  if (config_.text.empty() && !templates_->IsUserDefined("slack.default.text")) {
+    return SlackDefaultText(notification);
+  }
+  if (config_.text.empty()) {
+    return Field("text", "", DefaultField("text"), data);
+  }
+  auto expanded = templates_->Expand(config_.text, data);
+  if (expanded.ok()) {
+    return std::move(expanded).value();
+  }
+  Logger("notify")->warn(
+      "Template expansion failed, using the default text field=text receiver={} error={}",
+      LogValue(notification.receiver),
+      LogValue(expanded.error().message()));
+  return templates_->IsUserDefined("slack.default.text")
+             ? Field("text", "", DefaultField("text"), data)
+             : SlackDefaultText(notification);
 }
 
 Result<std::string> SlackNotifier::Render(const Notification& notification) const {
-  std::string title = SlackDefaultTitle(notification);
-  if (!config_.title.empty()) {
-    auto expanded = Expand("title", config_.title, notification);
-    if (!expanded.ok()) {
-      return expanded.error();
-    }
-    title = std::move(expanded).value();
-  }
-  title = TruncateInRunes(title, kMaxTitleRunes);
-  std::string text = SlackDefaultText(notification);
-  if (!config_.text.empty()) {
-    auto expanded = Expand("text", config_.text, notification);
-    if (!expanded.ok()) {
-      return expanded.error();
-    }
-    text = std::move(expanded).value();
-  }
-  std::string title_link = TitleLink(notification);
-
-  nlohmann::ordered_json attachment = {
-      {"title", title},
-      {"title_link", title_link},
-      {"text", text},
-      {"fallback", title + " | " + title_link},
-      {"callback_id", ""},
-      {"footer", ""},
-      {"color", notification.status == "firing" ? "danger" : "good"},
-      {"mrkdwn_in", {"fallback", "pretext", "text"}},
+  const nlohmann::json data = TemplateData(notification);
+  auto field = [&](std::string_view name, const std::string& text, std::string_view fallback) {
+    return Field(name, text, fallback, data);
   };
-  // Alertmanager omits empty channel and username (omitempty).
-  nlohmann::ordered_json request = nlohmann::ordered_json::object();
-  if (!config_.channel.empty()) {
-    request["channel"] = config_.channel;
+
+  std::string title = field("title", config_.title, DefaultField("title"));
+  std::string truncated_title = TruncateInRunes(title, kMaxTitleRunes);
+  if (truncated_title.size() != title.size()) {
+    Logger("notify")->debug("Truncated the Slack title receiver={} group_key={}",
+                            LogValue(notification.receiver),
+                            LogValue(notification.group_key));
   }
-  request["username"] = config_.username.empty() ? "Alertmanager" : config_.username;
+  std::string text = Text(notification, data);
+  std::string truncated_text = TruncateInRunes(text, kMaxTextRunes);
+  if (truncated_text.size() != text.size()) {
+    Logger("notify")->debug("Truncated the Slack text receiver={} group_key={}",
+                            LogValue(notification.receiver),
+                            LogValue(notification.group_key));
+  }
+
+  // Key order and omitempty follow the Go structs Alertmanager 0.25 encodes.
+  nlohmann::ordered_json attachment = nlohmann::ordered_json::object();
+  SetIfNotEmpty(attachment, "title", std::move(truncated_title));
+  SetIfNotEmpty(
+      attachment, "title_link", field("title_link", config_.title_link, DefaultField("titlelink")));
+  SetIfNotEmpty(attachment, "pretext", field("pretext", config_.pretext, DefaultField("pretext")));
+  attachment["text"] = std::move(truncated_text);
+  attachment["fallback"] = field("fallback", config_.fallback, DefaultField("fallback"));
+  attachment["callback_id"] = field("callback_id", config_.callback_id, DefaultField("callbackid"));
+  if (!config_.fields.empty()) {
+    nlohmann::ordered_json fields = nlohmann::ordered_json::array();
+    for (const auto& configured : config_.fields) {
+      nlohmann::ordered_json one = nlohmann::ordered_json::object();
+      SetIfNotEmpty(one, "title", field("fields.title", configured.title, ""));
+      SetIfNotEmpty(one, "value", field("fields.value", configured.value, ""));
+      one["short"] = configured.short_field.value_or(config_.short_fields);
+      fields.push_back(std::move(one));
+    }
+    attachment["fields"] = std::move(fields);
+  }
+  if (!config_.actions.empty()) {
+    nlohmann::ordered_json actions = nlohmann::ordered_json::array();
+    for (const auto& configured : config_.actions) {
+      nlohmann::ordered_json action = nlohmann::ordered_json::object();
+      SetIfNotEmpty(action, "type", field("actions.type", configured.type, ""));
+      SetIfNotEmpty(action, "text", field("actions.text", configured.text, ""));
+      SetIfNotEmpty(action, "url", field("actions.url", configured.url, ""));
+      SetIfNotEmpty(action, "style", field("actions.style", configured.style, ""));
+      // Alertmanager drops name, value and confirm of a link button (one with a url).
+      if (configured.url.empty()) {
+        SetIfNotEmpty(action, "name", field("actions.name", configured.name, ""));
+        SetIfNotEmpty(action, "value", field("actions.value", configured.value, ""));
+        if (configured.confirm) {
+          const config::SlackConfig::Confirm& c = *configured.confirm;
+          nlohmann::ordered_json confirm = nlohmann::ordered_json::object();
+          SetIfNotEmpty(confirm, "text", field("actions.confirm.text", c.text, ""));
+          SetIfNotEmpty(confirm, "title", field("actions.confirm.title", c.title, ""));
+          SetIfNotEmpty(confirm, "ok_text", field("actions.confirm.ok_text", c.ok_text, ""));
+          SetIfNotEmpty(
+              confirm, "dismiss_text", field("actions.confirm.dismiss_text", c.dismiss_text, ""));
+          action["confirm"] = std::move(confirm);
+        }
+      }
+      actions.push_back(std::move(action));
+    }
+    attachment["actions"] = std::move(actions);
+  }
+  SetIfNotEmpty(attachment, "image_url", field("image_url", config_.image_url, ""));
+  SetIfNotEmpty(attachment, "thumb_url", field("thumb_url", config_.thumb_url, ""));
+  attachment["footer"] = field("footer", config_.footer, DefaultField("footer"));
+  SetIfNotEmpty(attachment, "color", field("color", config_.color, kDefaultColor));
+  if (config_.mrkdwn_in.empty()) {
+    attachment["mrkdwn_in"] = {"fallback", "pretext", "text"};
+  } else {
+    attachment["mrkdwn_in"] = config_.mrkdwn_in;
+  }
+
+  nlohmann::ordered_json request = nlohmann::ordered_json::object();
+  SetIfNotEmpty(request, "channel", field("channel", config_.channel, ""));
+  SetIfNotEmpty(request, "username", field("username", config_.username, DefaultField("username")));
+  SetIfNotEmpty(
+      request, "icon_emoji", field("icon_emoji", config_.icon_emoji, DefaultField("iconemoji")));
+  SetIfNotEmpty(request, "icon_url", field("icon_url", config_.icon_url, DefaultField("iconurl")));
+  if (config_.link_names) {
+    request["link_names"] = true;
+  }
   request["attachments"] = nlohmann::ordered_json::array({attachment});
   return EncodeGoJson(request);
 }

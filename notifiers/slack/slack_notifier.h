@@ -1,24 +1,25 @@
 // Slack incoming-webhook integration, sending the attachment payload of Alertmanager 0.25's
-// notify/slack: top-level channel and username, and one attachment with title, title_link,
-// text, fallback, callback_id, footer, color and mrkdwn_in.
+// notify/slack: channel, username, icon_emoji, icon_url and link_names, and one attachment
+// with title, title_link, pretext, text, fallback, callback_id, fields, actions, image_url,
+// thumb_url, footer, color and mrkdwn_in. Every text field of the config is a template over
+// Alertmanager's data (TemplateData); a field left empty uses Alertmanager's default for it,
+// '{{ template "slack.default.title" . }}' and so on, so templates files can override them.
 //
-// Defaults follow Alertmanager's default.tmpl except the text:
-//   title       [FIRING:<firing count>] <group label values> (<other common label values>)
-//               or [RESOLVED] ..., the values sorted by label name and joined by spaces; the
-//               parenthesised part only when there are common labels outside the group labels.
-//               At most 1024 characters; longer titles end in "…".
-//   title_link  <external URL>/#/alerts?receiver=<receiver, query-escaped>
-//   fallback    <title> | <title_link>
-//   username    Alertmanager
-//   color       danger while firing, good when resolved
-//   text        Alertmanager's default text is empty. alertd lists the alerts instead, one
-//               block per alert, blocks separated by a newline:
-//                 *<summary annotation>*            while firing
-//                 *<summary annotation>* (resolved)  when resolved
-//                 <description annotation>          on the next line, when present
-//               An alert without a summary shows its label set ({alertname="X", ...}).
-// A non-empty title or text in the config is a Go template in Alertmanager's dialect over
-// Alertmanager's data (see TemplateData), which may call the slack.default.* templates.
+// alertd differs from Alertmanager in three ways:
+//   text      Alertmanager's default text is empty. Unless a templates file defines
+//             slack.default.text, alertd lists the alerts instead, one block per alert,
+//             blocks separated by a newline:
+//               *<summary annotation>*            while firing
+//               *<summary annotation>* (resolved)  when resolved
+//               <description annotation>          on the next line, when present
+//             An alert without a summary shows its label set ({alertname="X", ...}). '&', '<'
+//             and '>' in these values are sent as &amp;, &lt; and &gt;, as Slack's message
+//             formatting requires for text that is not a link or mention.
+//   errors    A field whose template fails to execute is logged and replaced by its default,
+//             so the notification is still sent; Alertmanager fails the notification.
+//   length    The text is cut to 40,000 characters, ending in "…", the length above which
+//             Slack's chat.postMessage documentation says it truncates messages. The title is
+//             cut to 1024 characters as Alertmanager does.
 #pragma once
 
 #include <memory>
@@ -30,20 +31,22 @@
 #include "common/result.h"
 #include "config/config.h"
 #include "notifiers/notifier.h"
+#include "notifiers/templates.h"
 
 namespace alertd {
 
-class TemplateSet;
-
 class SlackNotifier final : public Notifier {
  public:
-  // Fails when api_url is empty or a title or text template does not parse. `client` is shared
-  // with other notifiers.
-  static Result<std::unique_ptr<SlackNotifier>> Create(config::SlackConfig config,
-                                                       std::shared_ptr<HttpClient> client);
+  // Fails when api_url is empty or a template field does not parse. `client` is shared with
+  // other notifiers, and so is `templates` (the defaults when null).
+  static Result<std::unique_ptr<SlackNotifier>> Create(
+      config::SlackConfig config,
+      std::shared_ptr<HttpClient> client,
+      std::shared_ptr<const NotificationTemplates> templates = nullptr);
 
-  // Returns the JSON request body, as Go's encoder writes it (trailing newline included), or
-  // the error of a title or text template that failed to execute.
+  // Returns the JSON request body, as Go's encoder writes it (trailing newline included).
+  // Template execution errors are logged and the field's default is used, so this never fails
+  // today; the Result leaves room for errors that cannot fall back.
   Result<std::string> Render(const Notification& notification) const;
 
   // POSTs `body` to api_url.
@@ -63,22 +66,35 @@ class SlackNotifier final : public Notifier {
  private:
   SlackNotifier(config::SlackConfig config,
                 std::shared_ptr<HttpClient> client,
-                std::shared_ptr<const TemplateSet> templates)
+                std::shared_ptr<const NotificationTemplates> templates)
       : config_(std::move(config)), client_(std::move(client)), templates_(std::move(templates)) {}
 
-  Result<std::string> Expand(std::string_view field,
-                             const std::string& text,
-                             const Notification& notification) const;
+  // Expands `text` (or `default_text` when `text` is empty) over `data`, falling back to
+  // `default_text` when `text` fails.
+  std::string Field(std::string_view field,
+                    const std::string& text,
+                    std::string_view default_text,
+                    const nlohmann::json& data) const;
+
+  std::string Text(const Notification& notification, const nlohmann::json& data) const;
 
   config::SlackConfig config_;
   std::shared_ptr<HttpClient> client_;
-  std::shared_ptr<const TemplateSet> templates_;
+  std::shared_ptr<const NotificationTemplates> templates_;
 };
 
-// Alertmanager's slack.default.title (the __subject template).
+// Alertmanager's slack.default.title (the __subject template), from the default templates.
 std::string SlackDefaultTitle(const Notification& notification);
 
-// alertd's default text; see the format at the top of this file.
+// alertd's default text, escaped for Slack; see the format at the top of this file.
 std::string SlackDefaultText(const Notification& notification);
+
+// Replaces '&', '<' and '>' with &amp;, &lt; and &gt;, the escaping Slack's message formatting
+// asks for in text that is not markup.
+std::string SlackEscape(std::string_view text);
+
+// Cuts `text` to at most `max_runes` code points, the last of them "…" when anything was cut,
+// as Alertmanager's notify.TruncateInRunes does. Never splits a UTF-8 sequence.
+std::string TruncateInRunes(const std::string& text, size_t max_runes);
 
 }  // namespace alertd
