@@ -321,9 +321,10 @@ void Dispatcher::Put(std::vector<NotifyAlert> alerts) {
       if (!group.has_flushed && alert.starts_at + route->group_wait() < now) {
         group.next_flush = std::min(group.next_flush, now);
       }
-      auto [stored, inserted] = group.alerts.try_emplace(alert.labels);
-      stored->second.alert = alert;
-      stored->second.version = ++next_version_;
+      // Updated in place, so the mute state of the last flush survives.
+      StoredAlert& stored = group.alerts[alert.labels];
+      stored.alert = alert;
+      stored.version = ++next_version_;
     }
   }
 }

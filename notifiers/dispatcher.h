@@ -174,7 +174,7 @@ class Dispatcher {
 
   struct StoredAlert {
     NotifyAlert alert;
-    uint64_t version;  // changes on every Put, so a flush deletes only what it notified
+    uint64_t version = 0;  // changes on every Put, so a flush deletes only what it notified
     // Silence IDs and inhibiting fingerprints that muted the alert at the last flush.
     std::vector<std::string> silenced_by;
     std::vector<std::string> inhibited_by;
