@@ -5,6 +5,8 @@
 #include "app/daemon.h"
 #include "cmd/commands.h"
 #include "common/logging.h"
+#include "config/check_config.h"
+#include "config/config.h"
 
 namespace alertd::cmd {
 
@@ -26,15 +28,23 @@ Command AddRunCommand(CLI::App& parent) {
   run->add_option("--log.format", flags->log_format, "Log format: logfmt or json.")
       ->default_val("logfmt")
       ->check(CLI::IsMember({"logfmt", "json"}));
-  return Command{run, [flags] {
-                   auto format =
-                       flags->log_format == "json" ? LogFormat::kJson : LogFormat::kLogfmt;
-                   if (auto status = InitLogging(flags->log_level, format); !status.ok()) {
-                     std::cerr << status.error().message() << "\n";
-                     return 2;
-                   }
-                   return RunDaemon(flags->daemon);
-                 }};
+  return Command{
+      run, [flags] {
+        auto format = flags->log_format == "json" ? LogFormat::kJson : LogFormat::kLogfmt;
+        if (auto status = InitLogging(flags->log_level, format); !status.ok()) {
+          std::cerr << status.error().message() << "\n";
+          return 2;
+        }
+        // A configuration the daemon cannot serve fully is rejected before it
+        // starts; other problems are reported by the daemon's own load.
+        if (auto config = config::LoadConfigFile(flags->daemon.config_file, nullptr); config.ok()) {
+          if (Status runnable = config::CheckRunnable(*config); !runnable.ok()) {
+            std::cerr << runnable.error().message() << "\n";
+            return 1;
+          }
+        }
+        return RunDaemon(flags->daemon);
+      }};
 }
 
 }  // namespace alertd::cmd
