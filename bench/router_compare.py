@@ -228,6 +228,8 @@ def main():
     parser.add_argument("--timeout", type=float, default=300,
                         help="seconds to wait for every alert to reach the sink")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir")
+    parser.add_argument("--alertd-log-level", default="warn",
+                        help="alertd's --log.level; its log is alertd-N/alertd.log")
     args = parser.parse_args()
 
     for binary in (args.alertd, args.alertmanager):
@@ -262,7 +264,7 @@ def main():
                         f"web:\n  listen_address: 127.0.0.1:{alertd_port}\n")
             results["alertd"].append(run_one("alertd", [
                 os.path.abspath(args.alertd), "run", "--config.file=alertd.yml",
-                "--log.level=warn",
+                f"--log.level={args.alertd_log_level}",
             ], alertd_port, alertd_dir, sink, batches, args.alerts, args.timeout))
         report(args, results)
         return 0
