@@ -24,6 +24,7 @@ import email
 import email.policy
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -185,28 +186,39 @@ def check_slack(requests, base, expected_text):
     print(f"slack: title {attachment['title']!r}, text {attachment['text']!r}")
 
 
-def check_sentry(requests, fingerprint):
+def check_sentry(sentry, webhook_message):
+    """Checks the Sentry envelope against the webhook payload of the same notification."""
+    requests = sentry.recorded()
     assert len(requests) == 1, f"expected one Sentry request, got {len(requests)}"
     request = requests[0]
     assert request.path == f"/api/{SENTRY_PROJECT}/envelope/", request.path
+    content_type = request.headers.get("Content-Type")
+    assert content_type == "application/x-sentry-envelope", content_type
     auth = request.headers.get("X-Sentry-Auth", "")
     assert auth.startswith("Sentry "), f"X-Sentry-Auth is {auth!r}"
     fields = dict(part.strip().split("=", 1) for part in auth[len("Sentry "):].split(","))
     assert fields.get("sentry_key") == SENTRY_KEY, fields
     assert fields.get("sentry_version") == "7", fields
     assert "sentry_secret" not in fields, fields
+
     header, items = router_peers.parse_envelope(request.body)
-    events = [payload for (item, payload) in items if item.get("type") == "event"]
-    assert len(events) == 1, f"expected one event item, got items {[i for i, _ in items]}"
-    event = json.loads(events[0])
-    assert len(event.get("event_id", "")) == 32, event
-    assert header.get("event_id", event["event_id"]) == event["event_id"], (header, event)
-    assert event.get("level") in ("fatal", "error", "warning", "info", "debug"), event
-    assert isinstance(event.get("fingerprint"), list) and event["fingerprint"], event
-    assert all(isinstance(part, str) for part in event["fingerprint"]), event
-    assert any(fingerprint in part for part in event["fingerprint"]) or (
-        "RouterE2E" in json.dumps(event["fingerprint"])), event["fingerprint"]
-    assert "RouterE2E" in json.dumps(event), event
+    assert [item.get("type") for item, _ in items] == ["event"], items
+    event = json.loads(items[0][1])
+    assert re.fullmatch(r"[0-9a-f]{32}", event.get("event_id", "")), event
+    assert header.get("event_id") == event["event_id"], (header, event)
+    dsn = f"http://{SENTRY_KEY}@127.0.0.1:{sentry.port}/{SENTRY_PROJECT}"
+    assert header.get("dsn") == dsn, header
+    # alertd maps the severity label to the Sentry level (critical is fatal) and gives every
+    # event of a group the fingerprint [group key], so Sentry merges them into one issue.
+    assert event.get("level") == "fatal", event
+    assert event.get("fingerprint") == [webhook_message["groupKey"]], event
+    assert event.get("message", {}).get("formatted") == "Router end-to-end alert", event
+    tags = event.get("tags", {})
+    assert tags.get("alertname") == "RouterE2E", tags
+    assert tags.get("severity") == "critical", tags
+    alerts = event.get("extra", {}).get("alerts", [])
+    assert [a["fingerprint"] for a in alerts] == [
+        a["fingerprint"] for a in webhook_message["alerts"]], event.get("extra")
     print(f"sentry: level {event['level']!r}, fingerprint {event['fingerprint']}")
 
 
@@ -227,7 +239,7 @@ def check_flaky_webhook(flaky):
     assert alert["labels"].get("team") == "e2e", alert
     assert alert["endsAt"] == "0001-01-01T00:00:00Z", alert
     print(f"webhook: attempts {statuses}, fingerprint {alert['fingerprint']}")
-    return alert["fingerprint"]
+    return delivered
 
 
 def amtool(alertd_url, workdir, *argv):
@@ -307,7 +319,7 @@ def main():
         print(f"RouterE2E delivered after {delivered_at - started:.1f}s")
         # Later group_interval flushes must not send the unchanged group again.
         time.sleep(2 * GROUP_INTERVAL_S + 1)
-        fingerprint = check_flaky_webhook(flaky)
+        webhook_message = check_flaky_webhook(flaky)
         check_email(router_peers.smtp_messages(smtp_out))
         # Alertmanager 0.25's slack.default.text is empty. alertd's default lists each alert's
         # summary in bold and its description, as its README states.
@@ -315,7 +327,7 @@ def main():
             "*Router end-to-end alert*\nPrometheus fires this alert at its first evaluation.")
         check_slack(slack.recorded(), base, expected_text)
         if not args.alertmanager:
-            check_sentry(sentry.recorded(), fingerprint)
+            check_sentry(sentry, webhook_message)
         assert not fallback.recorded(), (
             f"the fallback receiver got {len(fallback.recorded())} requests for RouterE2E")
 
