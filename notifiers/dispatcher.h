@@ -148,8 +148,10 @@ class Dispatcher {
   // The aggregation groups, sorted by route ID and then group labels. Thread-safe.
   std::vector<AlertGroupInfo> AlertGroups() const;
 
-  // Fingerprints of the firing alerts that inhibit an alert with `labels` at `now`, sorted;
-  // empty when none does. The inhibit rules see every alert put. Thread-safe.
+  // Fingerprints of the firing alerts that inhibit an alert with `labels` at `now`, sorted, or
+  // empty. The inhibit rules see every alert put. Thread-safe.
+  // NOTE: Alertmanager's inhibitedBy lists only the first inhibiting alert it finds; this
+  // lists all of them.
   std::vector<std::string> InhibitedBy(const Labels& labels, TimePoint now) const;
 
   // Number of aggregation groups and of alerts in them. Thread-safe.

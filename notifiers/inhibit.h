@@ -24,7 +24,7 @@ class Inhibitor final : public Muter {
   // it matches, replacing the earlier alert with the same labels. Thread-safe.
   void Put(const std::vector<NotifyAlert>& alerts);
 
-  // Forgets source alerts resolved at `now`; they no longer inhibit anyway. Thread-safe.
+  // Forgets source alerts resolved at `now`, which no longer inhibit anyway. Thread-safe.
   void Prune(TimePoint now);
 
   // Fingerprints of the firing source alerts that inhibit an alert with `labels` at `now`,

@@ -146,7 +146,8 @@ class PosixParser {
       rule.dst_offset = static_cast<int32_t>(-*dst_offset);
     }
 
-    // Without a rule, POSIX leaves the dates to the implementation. The US rules are usual.
+    // Without a rule, POSIX leaves the dates to the implementation. This uses the US rules, as
+    // glibc's default posixrules file (America/New_York) does.
     rule.start = PosixRule::Date{.kind = 'M', .month = 3, .week = 2, .weekday = 0};
     rule.end = PosixRule::Date{.kind = 'M', .month = 11, .week = 1, .weekday = 0};
     if (AtEnd()) {
@@ -199,7 +200,7 @@ class PosixParser {
     return value;
   }
 
-  // [+-]hh[:mm[:ss]] in seconds.
+  // Parses [+-]hh[:mm[:ss]] into seconds.
   std::optional<int64_t> Offset() {
     int64_t sign = 1;
     if (Eat('-')) {
@@ -387,7 +388,7 @@ Result<std::shared_ptr<const TimeZone>> TimeZone::Load(const std::string& name,
   }
   size_t width = 4;
   if (version >= '2') {
-    // Skip the 32-bit block; the 64-bit one after it covers every instant.
+    // Skips the 32-bit block, because the 64-bit block after it has the full range.
     const Counts& c = *counts;
     if (!reader.Skip(c.timecnt * 5 + c.typecnt * 6 + c.charcnt + c.leapcnt * 8 + c.isstdcnt +
                      c.isutcnt)) {
