@@ -40,7 +40,7 @@ HttpServerResponse JsonResponse(int status, const json& body) {
   return HttpServerResponse::Json(status, DumpJson(body) + "\n");
 }
 
-// Alertmanager answers errors with the message as a JSON string.
+// Alertmanager returns errors with the message as a JSON string.
 HttpServerResponse ErrorResponse(int status, const std::string& message) {
   return JsonResponse(status, json(message));
 }
@@ -564,10 +564,16 @@ HttpServerResponse PostSilence(const ApiV2Sources* sources, const HttpServerRequ
   }
   auto silence = ParsePostableSilence(request.body);
   if (!silence.ok()) {
+    Logger("api")->debug("Rejected a silence remote={} err={}",
+                         request.remote_address,
+                         LogValue(silence.error().message()));
     return ErrorResponse(400, silence.error().message());
   }
   auto id = sources->silences->Set(std::move(silence).value());
   if (!id.ok()) {
+    Logger("api")->debug("Rejected a silence remote={} err={}",
+                         request.remote_address,
+                         LogValue(id.error().message()));
     return StatusError(id.error());
   }
   Logger("api")->info("Silence stored id={}", *id);

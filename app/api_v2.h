@@ -7,8 +7,8 @@
 // UTC, and a 400 whose body is a JSON string with the reason. Request bodies are bounded by the
 // HTTP server's max_body_bytes (10 MiB by default; a larger body gets 413).
 // Differences from Alertmanager: a POST /api/v2/alerts body with any invalid alert is rejected
-// as a whole (Alertmanager stores the valid ones and also answers 400); schema errors that
-// Alertmanager answers with 422 are 400 here.
+// as a whole (Alertmanager stores the valid ones and also returns 400). Schema errors, for which
+// Alertmanager returns 422, are 400 here.
 #pragma once
 
 #include <functional>
@@ -28,8 +28,8 @@
 
 namespace alertd {
 
-// What the handlers read. Null pointers make the endpoints answer as with nothing configured:
-// empty lists, and 503 for writes that need the missing component.
+// What the handlers read. With a null pointer the endpoints respond as if nothing were
+// configured: empty lists, and 503 for writes that need the missing component.
 struct ApiV2Sources {
   const Clock* clock = nullptr;
   AlertStore* alerts = nullptr;

@@ -234,6 +234,11 @@ void Daemon::SetUpApiV2() {
   for (const auto& receiver : config_.receivers) {
     v2.receivers.push_back(receiver.name);
   }
+  if (dispatcher_) {
+    v2.inhibited_by = [this](const Labels& labels, TimePoint now) {
+      return dispatcher_->InhibitedBy(labels, now);
+    };
+  }
   v2.resolve_timeout = config_.global.resolve_timeout;
   v2.version = ALERTD_VERSION;
   v2.started_at = clock_.Now();
@@ -406,6 +411,9 @@ int Daemon::Run() {
     DispatcherOptions dispatcher_options;
     dispatcher_options.external_url = external_url;
     dispatcher_options.tick_interval = Duration(250);
+    dispatcher_options.inhibit_rules = config_.inhibit_rules;
+    dispatcher_options.time_intervals = config_.time_intervals;
+    dispatcher_options.silencer = silences_.get();
     dispatcher_ = std::make_unique<Dispatcher>(
         *config_.route, std::move(*receivers), store_.get(), &clock_, dispatcher_options);
     alert_store_->SetListener(

@@ -26,9 +26,9 @@ using StoreAlert = StoredReceivedAlert;
 // Whether the alert is resolved at `now`: it has an end that is not after `now`.
 bool AlertResolvedAt(const StoreAlert& alert, TimePoint now);
 
-// Alertmanager's types.Alert.Merge of two versions of one alert: the later-updated one wins,
-// with the earliest start, and the latest end when both are resolved, or when the older one's
-// end is later and was set by its sender rather than by resolve_timeout.
+// Merges two versions of one alert as Alertmanager's types.Alert.Merge does. The later-updated
+// version wins, with the earliest start of the two. The older version's end is kept when both
+// are resolved and it is later, or when it is later and its sender set it (not resolve_timeout).
 StoreAlert MergeAlerts(const StoreAlert& older, const StoreAlert& newer, TimePoint now);
 
 // The alert as the dispatcher takes it.

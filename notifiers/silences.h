@@ -52,8 +52,8 @@ class Silences final : public Muter {
   // string, an end not after the start, an end in the past).
   Result<std::string> Set(StoredSilence silence);
 
-  // Ends the silence now: an active silence ends at now, a pending one starts and ends at now;
-  // an expired one is left as it is. Errors: kNotFound for an unknown ID.
+  // Ends the silence now: an active silence ends at now, and a pending one starts and ends at
+  // now. An expired silence is left as it is. Errors: kNotFound for an unknown ID.
   Status Expire(const std::string& id);
 
   std::optional<StoredSilence> Get(const std::string& id) const;
