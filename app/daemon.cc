@@ -18,6 +18,7 @@
 
 #include "app/api.h"
 #include "app/api_v2.h"
+#include "app/remote_wiring.h"
 #include "common/http_client.h"
 #include "common/logging.h"
 #include "config/config.h"
@@ -124,6 +125,7 @@ class Daemon {
   std::unique_ptr<Route> api_route_;  // the routing tree the API matches alerts against
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<RuleManager> rules_;
+  RemoteParts remote_;  // datasource, remote_write and alerting.alertmanagers
   metrics::Registry registry_;
   metrics::Family<metrics::Histogram>* group_duration_ = nullptr;
   std::unique_ptr<HttpServer> server_;
@@ -395,6 +397,7 @@ int Daemon::Run() {
   }
 
   http_ = MakeCurlHttpClient();
+  remote_ = BuildRemoteParts(config_, http_);
   scrape_ = std::make_unique<ScrapeManager>(
       config_.scrape_configs, config_.global, &samples_, http_.get(), &clock_);
 
@@ -430,6 +433,9 @@ int Daemon::Run() {
   rule_options.engine.clock = &clock_;
   // Rule alerts go through the alert store, as alerts a Prometheus sends to Alertmanager do.
   rule_options.notify = [this](std::vector<NotifyAlert> alerts) {
+    if (remote_.forwarder) {
+      remote_.forwarder->Send(alerts);
+    }
     std::vector<StoreAlert> stored;
     stored.reserve(alerts.size());
     for (auto& alert : alerts) {
@@ -445,14 +451,21 @@ int Daemon::Run() {
       log_->error("Storing rule alerts failed err={}", LogValue(status.error().message()));
     }
   };
+  rule_options.query_source = remote_.query_source.get();
+  rule_options.query_offset = config_.rule_query_offset;
   rule_options.on_group_evaluated = [this](size_t i, std::chrono::nanoseconds d, size_t) {
     group_duration_->WithLabels({rules_->group_key(i)})
         .Observe(std::chrono::duration<double>(d).count());
   };
   retention_ms_ = SampleRetentionMs(
       rule_files_, rule_options.default_interval, rule_options.engine.lookback_delta_ms);
-  auto rules =
-      RuleManager::Create(rule_files_, rule_options, &samples_, &samples_, store_.get(), &clock_);
+  auto rules = RuleManager::Create(
+      rule_files_,
+      rule_options,
+      &samples_,
+      remote_.appender ? static_cast<Appender*>(remote_.appender.get()) : &samples_,
+      store_.get(),
+      &clock_);
   if (!rules.ok()) {
     log_->error("Building the rule groups failed err={}", LogValue(rules.error().message()));
     return 1;
@@ -468,6 +481,7 @@ int Daemon::Run() {
   size_t workers = 4 + scrape_->Targets().size() + rules_->group_count();
   scheduler_ = std::make_unique<Scheduler>(static_cast<int>(std::min<size_t>(workers, 64)));
   RegisterMetrics();
+  RegisterRemoteMetrics(registry_, remote_);
 
   auto server = HttpServer::Create(config_.web.listen_address);
   if (!server.ok()) {
@@ -498,6 +512,7 @@ int Daemon::Run() {
 
   Schedule();
   scheduler_->Start();
+  StartRemoteParts(remote_);
   if (dispatcher_) {
     dispatcher_->Start();
   }
@@ -525,6 +540,7 @@ int Daemon::Run() {
 void Daemon::Shutdown() {
   server_->Stop();
   scheduler_->Stop();
+  StopRemoteParts(remote_);
   if (dispatcher_) {
     dispatcher_->Stop();
   }
