@@ -398,12 +398,17 @@ void Dispatcher::StartFlush(const std::string& group_id,
     std::vector<std::string> inhibited_by = inhibitor_.MutedBy(labels, now);
     const bool was_muted = !stored.silenced_by.empty() || !stored.inhibited_by.empty();
     if (was_muted && silenced_by.empty() && inhibited_by.empty() && !resolved) {
-      Logger("notify")->info(
-          "Alert no longer muted alertname={} fingerprint={} silenced_by={} inhibited_by={}",
-          LogValue(labels.Get("alertname")),
-          labels.Fingerprint(),
-          LogValue(Join(stored.silenced_by)),
-          LogValue(Join(stored.inhibited_by)));
+      std::string by;
+      if (!stored.silenced_by.empty()) {
+        by += " silenced_by=" + LogValue(Join(stored.silenced_by));
+      }
+      if (!stored.inhibited_by.empty()) {
+        by += " inhibited_by=" + LogValue(Join(stored.inhibited_by));
+      }
+      Logger("notify")->info("Alert no longer muted alertname={} fingerprint={}{}",
+                             LogValue(labels.Get("alertname")),
+                             labels.Fingerprint(),
+                             by);
       group.renotify = true;
     }
     const bool muted = time_muted || !silenced_by.empty() || !inhibited_by.empty();

@@ -6,10 +6,13 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
 
+#include "common/logging.h"
 #include "notifiers/fakes.h"
 #include "notifiers/time_util.h"
 
@@ -50,6 +53,38 @@ class FakeMuter final : public Muter {
  private:
   mutable std::mutex mu_;
   std::map<Labels, std::string> muted_;
+};
+
+// Collects the "notify" log lines that contain `filter` while it exists.
+class NotifyLogCapture {
+ public:
+  explicit NotifyLogCapture(std::string filter)
+      : filter_(std::move(filter)),
+        sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(out_)),
+        logger_(Logger("notify")) {
+    sink_->set_pattern("%l %v");
+    logger_->sinks().push_back(sink_);
+  }
+
+  ~NotifyLogCapture() { logger_->sinks().pop_back(); }
+
+  std::vector<std::string> Lines() {
+    logger_->flush();
+    std::vector<std::string> lines;
+    std::istringstream in(out_.str());
+    for (std::string line; std::getline(in, line);) {
+      if (line.find(filter_) != std::string::npos) {
+        lines.push_back(line);
+      }
+    }
+    return lines;
+  }
+
+ private:
+  std::string filter_;
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+  std::shared_ptr<spdlog::logger> logger_;
 };
 
 LabelMatcher Eq(std::string name, std::string value) {
@@ -750,7 +785,12 @@ TEST_F(DispatcherTest, AlertRenotifiedWhenSilenceEnds) {
   AdvanceAndTick(minutes(5));
   EXPECT_EQ(logs_[0]->calls(), 1u);
   silences.Unmute(a.labels);
+  NotifyLogCapture log("no longer muted");
   AdvanceAndTick(minutes(5));  // long before repeat_interval
+  EXPECT_EQ(log.Lines(),
+            std::vector<std::string>{"info Alert no longer muted alertname=HighLatency "
+                                     "fingerprint=" +
+                                     a.labels.Fingerprint() + " silenced_by=5f1c"});
   ASSERT_EQ(logs_[0]->calls(), 2u);
   EXPECT_EQ(Instances(logs_[0]->last()), (std::vector<std::string>{"HighLatency/a:firing"}));
   AdvanceAndTick(minutes(5), 2);
@@ -771,7 +811,13 @@ TEST_F(DispatcherTest, AlertRenotifiedWhenInhibitionEnds) {
   ASSERT_EQ(logs_[0]->calls(), 2u);
   EXPECT_EQ(Instances(logs_[0]->last()), (std::vector<std::string>{"Down/a:firing"}));
   dispatcher_->Put({Resolved(down)});
+  NotifyLogCapture log("no longer muted");
   AdvanceAndTick(minutes(5));  // 15:10:30: both groups flush
+  EXPECT_EQ(log.Lines(),
+            std::vector<std::string>{"info Alert no longer muted alertname=HighLatency "
+                                     "fingerprint=" +
+                                     latency.labels.Fingerprint() +
+                                     " inhibited_by=" + down.labels.Fingerprint()});
   ASSERT_EQ(logs_[0]->calls(), 4u);
   std::set<std::string> sent;
   for (size_t i = 2; i < 4; ++i) {
