@@ -283,12 +283,14 @@ void Dispatcher::BuildMuting(const config::Route& config, const Route& route) {
   }
 }
 
-bool Dispatcher::TimeMuted(const Route& route, TimePoint now) const {
+const Dispatcher::RouteMuting& Dispatcher::MutingOf(const Route& route) const {
+  static const RouteMuting kDefault;
   auto it = muting_.find(&route);
-  if (it == muting_.end()) {
-    return false;
-  }
-  const RouteMuting& muting = it->second;
+  return it == muting_.end() ? kDefault : it->second;
+}
+
+bool Dispatcher::TimeMuted(const Route& route, TimePoint now) const {
+  const RouteMuting& muting = MutingOf(route);
   auto contains_now = [now](const TimeIntervalMatcher* interval) {
     return interval->ContainsTime(now);
   };
@@ -380,7 +382,7 @@ void Dispatcher::StartFlush(const std::string& group_id,
     return;
   }
   const bool time_muted = TimeMuted(route, now);
-  const bool keep_muted = muting_.at(&route).notify_resolved_when_muted;
+  const bool keep_muted = MutingOf(route).notify_resolved_when_muted;
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->route = &route;
   snapshot->group_id = group_id;

@@ -257,6 +257,7 @@ class Dispatcher {
   };
 
   void BuildMuting(const config::Route& config, const Route& route);
+  const RouteMuting& MutingOf(const Route& route) const;
   bool TimeMuted(const Route& route, TimePoint now) const;
   void StartFlush(const std::string& group_id, Group& group, TimePoint now, std::vector<Job>& jobs);
   void AdvanceFlush(Group& group, TimePoint now, std::vector<Job>& jobs);
