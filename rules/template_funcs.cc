@@ -345,17 +345,6 @@ std::string Title(const std::string& s) {
   return out;
 }
 
-// NOTE: strings.ToUpper and ToLower also map non-ASCII letters; these map ASCII only.
-std::string MapAscii(const std::string& s, int (*fn)(int)) {
-  std::string out = s;
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x80) {
-      c = static_cast<char>(fn(static_cast<unsigned char>(c)));
-    }
-  }
-  return out;
-}
-
 // Go's regexp error text for an RE2 compile failure.
 std::string RegexpError(const RE2& re) {
   std::string code;
@@ -813,12 +802,10 @@ void AddBuiltins(FunctionMap* m) {
 // Functions both upstreams define with the same behaviour.
 void AddStringFunctions(FunctionMap* m) {
   auto& f = *m;
-  f["toUpper"] = Spec({P::kString}, false, [](auto&, auto& a) {
-    return Value::Json(MapAscii(Str(a[0]), std::toupper));
-  });
-  f["toLower"] = Spec({P::kString}, false, [](auto&, auto& a) {
-    return Value::Json(MapAscii(Str(a[0]), std::tolower));
-  });
+  f["toUpper"] =
+      Spec({P::kString}, false, [](auto&, auto& a) { return Value::Json(GoToUpper(Str(a[0]))); });
+  f["toLower"] =
+      Spec({P::kString}, false, [](auto&, auto& a) { return Value::Json(GoToLower(Str(a[0]))); });
   f["title"] =
       Spec({P::kString}, false, [](auto&, auto& a) { return Value::Json(Title(Str(a[0]))); });
   f["match"] = Spec({P::kString, P::kString}, false, [](auto&, auto& a) {
@@ -952,6 +939,13 @@ void AddPrometheusFunctions(FunctionMap* m) {
 void AddAlertmanagerFunctions(FunctionMap* m) {
   auto& f = *m;
   AddStringFunctions(m);
+  // Alertmanager 0.25 titles with golang.org/x/text/cases, where Prometheus uses strings.Title.
+  f["title"] =
+      Spec({P::kString}, false, [](auto&, auto& a) { return Value::Json(CasesTitle(Str(a[0]))); });
+  // NOTE: trimSpace joined Alertmanager's function map after 0.25 (0.25's amtool reports
+  // "function "trimSpace" not defined"); alertd accepts it as later versions do.
+  f["trimSpace"] =
+      Spec({P::kString}, false, [](auto&, auto& a) { return Value::Json(GoTrimSpace(Str(a[0]))); });
   f["join"] = Spec({P::kString, P::kStringSlice}, false, [](auto&, auto& a) {
     std::string out;
     if (!a[1].IsNil()) {

@@ -212,6 +212,19 @@ std::string GoSprintf(std::string_view format, const std::vector<Value>& args);
 std::string GoSprint(const std::vector<Value>& args);
 std::string GoSprintln(const std::vector<Value>& args);
 
+// Go's strings.ToUpper and ToLower: each rune mapped by Unicode's simple case mapping. Bytes
+// that are not valid UTF-8 are copied unchanged.
+std::string GoToUpper(std::string_view s);
+std::string GoToLower(std::string_view s);
+
+// Alertmanager 0.25's `title`, cases.Title(language.AmericanEnglish) of golang.org/x/text:
+// the first letter of each Unicode word (UAX #29) in title case, its other letters in lower
+// case, so "hello wORLD o'neil" becomes "Hello World O'neil".
+std::string CasesTitle(std::string_view s);
+
+// Go's strings.TrimSpace: leading and trailing Unicode white space removed.
+std::string GoTrimSpace(std::string_view s);
+
 // Go's %.<prec>g, %.<prec>e, %.<prec>f with Go's exponent form (e+06).
 std::string GoFormatFloat(double v, char verb, int prec);
 

@@ -197,8 +197,8 @@ std::string SlackNotifier::Field(std::string_view field,
 
 std::string SlackNotifier::Text(const Notification& notification,
                                 const nlohmann::json& data) const {
-  // alertd's default text stands in for Alertmanager's empty one unless a templates file
-  // defines slack.default.text itself.
+  // alertd's default text replaces Alertmanager's empty one unless a templates file defines
+  // slack.default.text itself.
   if (config_.text.empty() && !templates_->IsUserDefined("slack.default.text")) {
     return SlackDefaultText(notification);
   }

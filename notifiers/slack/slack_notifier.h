@@ -45,8 +45,8 @@ class SlackNotifier final : public Notifier {
       std::shared_ptr<const NotificationTemplates> templates = nullptr);
 
   // Returns the JSON request body, as Go's encoder writes it (trailing newline included).
-  // Template execution errors are logged and the field's default is used, so this never fails
-  // today; the Result leaves room for errors that cannot fall back.
+  // A field whose template fails is logged and rendered from its default, so no error is
+  // returned today.
   Result<std::string> Render(const Notification& notification) const;
 
   // POSTs `body` to api_url.
@@ -89,8 +89,8 @@ std::string SlackDefaultTitle(const Notification& notification);
 // alertd's default text, escaped for Slack; see the format at the top of this file.
 std::string SlackDefaultText(const Notification& notification);
 
-// Replaces '&', '<' and '>' with &amp;, &lt; and &gt;, the escaping Slack's message formatting
-// asks for in text that is not markup.
+// Replaces '&', '<' and '>' with &amp;, &lt; and &gt;, the escaping that Slack's message
+// formatting requires in text that is not markup.
 std::string SlackEscape(std::string_view text);
 
 // Cuts `text` to at most `max_runes` code points, the last of them "…" when anything was cut,

@@ -51,7 +51,7 @@ std::string WebhookNotifier::Render(const Notification& notification) const {
   }
   // Key order is that of Alertmanager's webhook.Message: the embedded template.Data first.
   nlohmann::ordered_json message = {
-      {"receiver", data.receiver},
+      {"receiver", GoQuoteMeta(data.receiver)},  // as template.Data quotes it
       {"status", data.status},
       {"alerts", alerts_json},
       {"groupLabels", LabelsToJson(data.group_labels)},

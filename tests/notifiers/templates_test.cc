@@ -371,6 +371,9 @@ const std::vector<std::pair<std::string, std::string>> kFunctionCases = {
     {"{{ printf \"%s has %d alerts\" .GroupLabels.alertname (len .Alerts) }}",
      "HighLatency has 2 alerts"},
     {"{{ printf \"%q %5.1f\" .Receiver 3.14159 }}", "\"team\\\\.a\"   3.1"},
+    {"{{ toUpper \"abc é ǳ ß\" }} {{ toLower \"ÀBC Σ\" }}", "ABC É Ǳ ß àbc σ"},
+    {"{{ title \"hello wORLD o'neil mc-donald x_y 1st a.b a..b 1.a foo@bar don’t ǳa ß ŉx\" }}",
+     "Hello World O'neil Mc-Donald X_y 1St A.b A..B 1.A Foo@Bar Don’t ǲa Ss ʼNx"},
     {"{{ join \", \" (stringSlice \"a\" \"b\" \"c\") }}", "a, b, c"},
     {"{{ .CommonLabels.Names | join \",\" }}", "alertname,service,severity"},
     {"{{ (.CommonLabels.Remove (stringSlice \"alertname\" \"service\")).Values | join \",\" }}",
@@ -395,6 +398,16 @@ TEST(NotificationTemplates, FunctionsRenderAsAlertmanager) {
     ASSERT_TRUE(got.ok()) << text << ": " << got.error().message();
     EXPECT_EQ(*got, want) << text;
   }
+}
+
+// trimSpace is in later Alertmanager versions but not in 0.25's function map, so amtool 0.25
+// cannot check it.
+TEST(NotificationTemplates, TrimSpaceTrimsUnicodeSpace) {
+  auto out = NotificationTemplates::Defaults()->Expand(
+      "[{{ trimSpace \" \\t\\n a b \u00a0\u3000\" }}][{{ trimSpace \"\" }}][{{ trimSpace \" \" }}]",
+      FiringNotification());
+  ASSERT_TRUE(out.ok()) << out.error().message();
+  EXPECT_EQ(*out, "[a b][][]");
 }
 
 TEST(NotificationTemplates, FunctionsMatchAmtoolTemplateRender) {

@@ -70,6 +70,16 @@ TEST(WebhookNotifierTest, ResolvedBodyEqualsAlertmanagerBytes) {
   EXPECT_EQ(webhook->Render(n), kAlertmanagerResolvedBody);
 }
 
+// Alertmanager 0.25.0 (Debian 12) POSTed "receiver":"team\\.a\\+b" for a receiver named
+// "team.a+b": the payload's template.Data quotes the name with regexp.QuoteMeta.
+TEST(WebhookNotifierTest, ReceiverIsRegexpQuotedAsAlertmanager) {
+  auto webhook = MakeWebhook(std::make_shared<testing::FakeHttpClient>());
+  Notification n = MakeNotification(
+      "team.a+b", {FiringAlertA()}, kGroupLabels, "http://am.example:9093", kGroupKey);
+  std::string body = webhook->Render(n);
+  EXPECT_TRUE(body.starts_with(R"({"receiver":"team\\.a\\+b","status":"firing",)")) << body;
+}
+
 TEST(WebhookNotifierTest, FiringBodyFieldByField) {
   auto webhook = MakeWebhook(std::make_shared<testing::FakeHttpClient>());
   NotifyAlert b = FiringAlertB();
