@@ -219,3 +219,41 @@ TEST_F(CheckCommandTest, ConfigWithBadSlackTemplateFails) {
 }
 
 }  // namespace
+
+namespace {
+
+const char kPagerdutyConfig[] =
+    "route:\n"
+    "  receiver: pager\n"
+    "receivers:\n"
+    "  - name: pager\n"
+    "    pagerduty_configs:\n"
+    "      - routing_key: key\n";
+
+TEST_F(CheckCommandTest, CheckConfigWarnsAboutUnsupportedIntegration) {
+  std::string path = Write("alertmanager.yml", kPagerdutyConfig);
+  CommandResult result = RunAlertd("check config " + path);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(
+      result.output.find(path + ":6:9: warning: receiver \"pager\" uses pagerduty_configs, which "
+                                "alertd cannot send yet; alertd run rejects this configuration\n"),
+      std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find(path + ": route, 0 inhibit rules, 1 receiver, 0 templates, 0 "
+                                      "time intervals found\n"),
+            std::string::npos)
+      << result.output;
+}
+
+TEST_F(CheckCommandTest, RunRejectsUnsupportedIntegration) {
+  std::string path = Write("alertd.yml", kPagerdutyConfig);
+  CommandResult result = RunAlertd("run --config.file=" + path);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_EQ(result.output,
+            path +
+                ":6:9: receiver \"pager\" uses pagerduty_configs, which alertd cannot send yet; "
+                "remove it, or use slack_configs, webhook_configs, email_configs or "
+                "sentry_configs\n");
+}
+
+}  // namespace
