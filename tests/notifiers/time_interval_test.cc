@@ -139,6 +139,9 @@ TEST(TimeIntervalTest, ZoneFollowsItsRuleAfterTheLastTransition) {
   std::shared_ptr<const TimeZone> sydney = Zone("Australia/Sydney");
   EXPECT_EQ(sydney->OffsetAt(ToMillis(Utc(2100, 1, 15, 0, 0, 0)) / 1000), 11 * 3600);
   EXPECT_EQ(sydney->OffsetAt(ToMillis(Utc(2100, 7, 15, 0, 0, 0)) / 1000), 10 * 3600);
+  // Rules without daylight time, one with a quoted <-05> name.
+  EXPECT_EQ(Zone("Asia/Tokyo")->OffsetAt(ToMillis(Utc(2100, 7, 15, 0, 0, 0)) / 1000), 9 * 3600);
+  EXPECT_EQ(Zone("Etc/GMT+5")->OffsetAt(ToMillis(Utc(2100, 7, 15, 0, 0, 0)) / 1000), -5 * 3600);
 }
 
 TEST(TimeIntervalTest, UnknownZoneIsAnError) {
