@@ -59,6 +59,9 @@ std::string ProxyUrlProblem(std::string_view url) {
 }  // namespace
 
 void Loader::LoadHttpConfig(const Entry& entry, HttpClientConfig& http) {
+  if (entry.value.IsNull()) {
+    return;  // an empty http_config keeps the global one, as in Alertmanager
+  }
   http = HttpClientConfig{};
   yaml::Fields fields = yaml::ReadMapping(entry.value, kHttpSchema, Sink());
   const Entry* basic_auth = fields.Find("basic_auth");

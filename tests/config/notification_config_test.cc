@@ -508,6 +508,7 @@ TEST(NotificationConfigTest, HttpConfigIsReadAndInherited) {
       WithReceiver("  webhook_configs:\n  - url: http://127.0.0.1/\n"
                    "  - url: http://127.0.0.1/\n    http_config:\n"
                    "      basic_auth: {username: u, password: p}\n"
+                   "  - url: http://127.0.0.1/\n    http_config:\n"
                    "  slack_configs:\n  - api_url: http://127.0.0.1/\n    http_config:\n"
                    "      authorization: {type: Token, credentials: c}\n"));
   const HttpClientConfig& global = config.global.http_config;
@@ -526,6 +527,7 @@ TEST(NotificationConfigTest, HttpConfigIsReadAndInherited) {
   EXPECT_EQ(own.basic_auth_password, "p");
   EXPECT_EQ(own.authorization_credentials, "");
   EXPECT_TRUE(own.follow_redirects);
+  EXPECT_EQ(receiver.webhook_configs.at(2).http_config.authorization_credentials, "tok");
   EXPECT_EQ(receiver.slack_configs.at(0).http_config.authorization_type, "Token");
   EXPECT_EQ(receiver.slack_configs.at(0).http_config.authorization_credentials, "c");
 }
