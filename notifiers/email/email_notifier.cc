@@ -11,6 +11,7 @@
 
 #include "notifiers/email/mime.h"
 #include "notifiers/payload.h"
+#include "notifiers/templates.h"
 #include "rules/template.h"
 
 namespace alertd {
@@ -19,26 +20,6 @@ namespace {
 
 constexpr std::string_view kDefaultSubject = R"({{ template "email.default.subject" . }})";
 constexpr std::string_view kDefaultHtml = R"({{ template "email.default.html" . }})";
-
-// Alertmanager 0.25's __subject and email.default.subject, and a plain HTML list of the
-// alerts as email.default.html.
-// NOTE: Alertmanager executes `html` with html/template, which escapes values for HTML; this
-// template engine does not, so label and annotation values reach the HTML part unescaped.
-constexpr std::string_view kDefaultTemplates = R"tmpl(
-{{ define "__subject" }}[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .GroupLabels.SortedPairs.Values | join " " }} {{ if gt (len .CommonLabels) (len .GroupLabels) }}({{ with .CommonLabels.Remove .GroupLabels.Names }}{{ .Values | join " " }}{{ end }}){{ end }}{{ end }}
-{{ define "email.default.subject" }}{{ template "__subject" . }}{{ end }}
-{{ define "email.default.html" }}<!DOCTYPE html>
-<html><head><meta charset="UTF-8"><title>{{ template "__subject" . }}</title></head>
-<body>
-<p>{{ .Alerts | len }} alert{{ if gt (len .Alerts) 1 }}s{{ end }} for {{ range .GroupLabels.SortedPairs }}{{ .Name }}={{ .Value }} {{ end }}</p>
-{{ if gt (len .Alerts.Firing) 0 }}<p><b>[{{ .Alerts.Firing | len }}] Firing</b></p>
-{{ range .Alerts.Firing }}<p>Labels:<br>{{ range .Labels.SortedPairs }}{{ .Name }} = {{ .Value }}<br>{{ end }}{{ if gt (len .Annotations) 0 }}Annotations:<br>{{ end }}{{ range .Annotations.SortedPairs }}{{ .Name }} = {{ .Value }}<br>{{ end }}<a href="{{ .GeneratorURL }}">Source</a></p>
-{{ end }}{{ end }}{{ if gt (len .Alerts.Resolved) 0 }}<p><b>[{{ .Alerts.Resolved | len }}] Resolved</b></p>
-{{ range .Alerts.Resolved }}<p>Labels:<br>{{ range .Labels.SortedPairs }}{{ .Name }} = {{ .Value }}<br>{{ end }}{{ if gt (len .Annotations) 0 }}Annotations:<br>{{ end }}{{ range .Annotations.SortedPairs }}{{ .Name }} = {{ .Value }}<br>{{ end }}<a href="{{ .GeneratorURL }}">Source</a></p>
-{{ end }}{{ end }}<p>Sent by <a href="{{ .ExternalURL }}">Alertmanager</a></p>
-</body></html>
-{{ end }}
-)tmpl";
 
 // Go's RFC 1123 with a numeric zone, the Date format of Alertmanager's mail, in UTC.
 std::string FormatRfc1123Z(TimePoint t) {
@@ -276,10 +257,8 @@ Result<std::unique_ptr<EmailNotifier>> EmailNotifier::Create(config::EmailConfig
     }
   }
 
-  auto templates = std::make_shared<TemplateSet>(TemplateDialect::kAlertmanager);
-  Status added = templates->AddFile("default.tmpl", kDefaultTemplates);
-  if (!added.ok()) {
-    return added.error().WithContext("parsing the built-in email templates failed");
+  if (!options.templates) {
+    options.templates = NotificationTemplates::Defaults();
   }
   if (!options.clock) {
     options.clock = std::make_shared<SystemClock>();
@@ -290,18 +269,13 @@ Result<std::unique_ptr<EmailNotifier>> EmailNotifier::Create(config::EmailConfig
   if (!options.sender) {
     options.sender = MakeCurlSmtpSender(MakeEndpoint(config, options.timeout));
   }
-  return std::unique_ptr<EmailNotifier>(
-      new EmailNotifier(std::move(config), std::move(options), std::move(templates)));
+  return std::unique_ptr<EmailNotifier>(new EmailNotifier(std::move(config), std::move(options)));
 }
 
 Result<std::string> EmailNotifier::Expand(std::string_view field,
                                           const std::string& text,
-                                          const nlohmann::json& data,
-                                          const Notification& notification) const {
-  TemplateOptions options;
-  options.external_url = notification.external_url;
-  options.missing_key = MissingKey::kZero;
-  auto expanded = templates_->ExecuteText(text, data, options);
+                                          const nlohmann::json& data) const {
+  auto expanded = options_.templates->Expand(text, data);
   if (!expanded.ok()) {
     return expanded.error().WithContext("expanding the email " + std::string(field) +
                                         " template failed");
@@ -309,11 +283,10 @@ Result<std::string> EmailNotifier::Expand(std::string_view field,
   return expanded;
 }
 
-Result<std::string> EmailNotifier::RenderHeaders(const nlohmann::json& data,
-                                                 const Notification& notification) const {
+Result<std::string> EmailNotifier::RenderHeaders(const nlohmann::json& data) const {
   std::string out;
   for (const auto& [name, text] : config_.headers) {
-    auto value = Expand("header \"" + name + "\"", text, data, notification);
+    auto value = Expand("header \"" + name + "\"", text, data);
     if (!value.ok()) {
       return value.error();
     }
@@ -333,7 +306,7 @@ Result<SmtpMessage> EmailNotifier::Render(const Notification& notification) cons
   nlohmann::json data = TemplateData(notification);
   SmtpMessage message;
 
-  auto from = Expand("from", config_.from, data, notification);
+  auto from = Expand("from", config_.from, data);
   if (!from.ok()) {
     return from.error();
   }
@@ -347,7 +320,7 @@ Result<SmtpMessage> EmailNotifier::Render(const Notification& notification) cons
   }
   message.from = from_addresses->front();
 
-  auto to = Expand("to", config_.to, data, notification);
+  auto to = Expand("to", config_.to, data);
   if (!to.ok()) {
     return to.error();
   }
@@ -357,20 +330,22 @@ Result<SmtpMessage> EmailNotifier::Render(const Notification& notification) cons
   }
   message.recipients = std::move(recipients).value();
 
-  auto headers = RenderHeaders(data, notification);
+  auto headers = RenderHeaders(data);
   if (!headers.ok()) {
     return headers.error();
   }
   std::vector<MimePart> parts;
   if (!config_.text.empty()) {
-    auto text = Expand("text", config_.text, data, notification);
+    auto text = Expand("text", config_.text, data);
     if (!text.ok()) {
       return text.error();
     }
     parts.push_back({"text/plain; charset=UTF-8", std::move(text).value()});
   }
   // RFC 2046 section 5.1.4: the preferred alternative, HTML, comes last.
-  auto html = Expand("html", config_.html, data, notification);
+  // NOTE: Alertmanager executes `html` with Go's html/template, which escapes every value for
+  // HTML. Expand does not, so a custom `html` template must escape values itself.
+  auto html = Expand("html", config_.html, data);
   if (!html.ok()) {
     return html.error();
   }

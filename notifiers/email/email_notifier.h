@@ -27,9 +27,12 @@
 
 namespace alertd {
 
-class TemplateSet;
+class NotificationTemplates;
 
 struct EmailNotifierOptions {
+  // Default: NotificationTemplates::Defaults(), which define email.default.subject and
+  // email.default.html.
+  std::shared_ptr<const NotificationTemplates> templates;
   std::shared_ptr<const Clock> clock;  // default: SystemClock; stamps Date and Message-Id
   // Default: the libcurl sender for the config's smarthost. Tests pass a fake.
   std::shared_ptr<SmtpSender> sender;
@@ -63,24 +66,17 @@ class EmailNotifier final : public Notifier {
   std::optional<NotifyError> Notify(const Notification& notification) override;
 
  private:
-  EmailNotifier(config::EmailConfig config,
-                EmailNotifierOptions options,
-                std::shared_ptr<const TemplateSet> templates)
-      : config_(std::move(config)),
-        options_(std::move(options)),
-        templates_(std::move(templates)) {}
+  EmailNotifier(config::EmailConfig config, EmailNotifierOptions options)
+      : config_(std::move(config)), options_(std::move(options)) {}
 
   Result<std::string> Expand(std::string_view field,
                              const std::string& text,
-                             const nlohmann::json& data,
-                             const Notification& notification) const;
+                             const nlohmann::json& data) const;
 
-  Result<std::string> RenderHeaders(const nlohmann::json& data,
-                                    const Notification& notification) const;
+  Result<std::string> RenderHeaders(const nlohmann::json& data) const;
 
   config::EmailConfig config_;  // headers hold canonical names and the defaults
   EmailNotifierOptions options_;
-  std::shared_ptr<const TemplateSet> templates_;
 };
 
 // Splits a comma-separated address list as Go's mail.ParseAddressList reads one, returning
