@@ -340,6 +340,7 @@ void Loader::LoadAlertmanagerFile(const Entry& entry, const yaml::Fields& top) {
            "alertmanager_config_file is empty; set it to the path of an alertmanager.yml");
     return;
   }
+
   bool inline_keys = false;
   for (std::string_view key : kNotificationKeys) {
     if (const Entry* inline_entry = top.Find(key)) {
@@ -368,6 +369,7 @@ void Loader::LoadAlertmanagerFile(const Entry& entry, const yaml::Fields& top) {
   if (inline_keys) {
     return;
   }
+
   std::string resolved = JoinPath(config_.base_dir, *path);
   Result<std::string> text = yaml::ReadTextFile(resolved);
   if (!text.ok()) {
@@ -375,6 +377,7 @@ void Loader::LoadAlertmanagerFile(const Entry& entry, const yaml::Fields& top) {
            "cannot read alertmanager_config_file \"" + resolved + "\": " + text.error().message());
     return;
   }
+
   config_.alertmanager_config_file = resolved;
   current_file_ = resolved;
   current_base_dir_ = DirName(resolved);

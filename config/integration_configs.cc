@@ -364,6 +364,7 @@ std::optional<EmailConfig> Loader::LoadEmailConfig(const YAML::Node& node) {
       email.headers[key] = item.value;
     }
   }
+
   if (email.to.empty()) {
     Report(position, "email config has no to address; set to");
     return std::nullopt;
@@ -407,6 +408,7 @@ std::optional<EmailConfig> Loader::LoadEmailConfig(const YAML::Node& node) {
   email.headers.try_emplace("Subject", R"({{ template "email.default.subject" . }})");
   email.headers.try_emplace("To", email.to);
   email.headers.try_emplace("From", email.from);
+
   if (!ok) {
     return std::nullopt;
   }
