@@ -36,7 +36,7 @@ class RemoteQuerySource final : public QuerySource {
   RemoteQuerySource(RemoteQueryOptions options, std::shared_ptr<HttpClient> http);
 
   // Fails with kUnavailable when the peer cannot be reached, returns a 5xx status or an
-  // unparsable body, kTimeout when it does not answer within the timeout, and kInvalidArgument
+  // unparsable body, kTimeout when it does not respond within the timeout, and kInvalidArgument
   // with the API's errorType and error for a query the API rejects.
   Result<promql::Value> Query(const std::string& expr, TimePoint t) override;
 

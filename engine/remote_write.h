@@ -50,7 +50,7 @@ class RemoteWriteQueue {
   RemoteWriteQueue(const RemoteWriteQueue&) = delete;
   RemoteWriteQueue& operator=(const RemoteWriteQueue&) = delete;
 
-  // Queues one sample; drops it when the queue holds `capacity` samples. Thread-safe.
+  // Queues one sample; drops it when the queue contains `capacity` samples. Thread-safe.
   void Append(const Labels& labels, int64_t t, double v);
 
   // Starts the sender thread.
