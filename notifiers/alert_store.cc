@@ -94,6 +94,7 @@ Status AlertStore::Put(std::vector<StoreAlert> alerts) {
   }
   std::vector<NotifyAlert> forward;
   Listener listener;
+  Status written = Status::Ok();
   {
     std::lock_guard lock(mu_);
     // Later alerts of the same call merge with earlier ones, so the batch is merged in order
@@ -121,10 +122,10 @@ Status AlertStore::Put(std::vector<StoreAlert> alerts) {
       upserts.push_back(alert);
     }
     if (store_ != nullptr) {
-      if (Status s = store_->WriteReceivedAlerts(upserts, {}); !s.ok()) {
-        return s;
-      }
+      written = store_->WriteReceivedAlerts(upserts, {});
     }
+    // Kept and forwarded also when the write failed, so a database problem does not stop
+    // notifications; the alert is then lost only if alertd restarts before the next write.
     for (auto& alert : upserts) {
       forward.push_back(ToNotifyAlert(alert));
       Labels key = alert.labels;
@@ -135,7 +136,7 @@ Status AlertStore::Put(std::vector<StoreAlert> alerts) {
   if (listener && !forward.empty()) {
     listener(std::move(forward));
   }
-  return Status::Ok();
+  return written;
 }
 
 std::vector<StoreAlert> AlertStore::List() const {

@@ -55,8 +55,9 @@ class AlertStore {
   // start becomes the end, or now; a missing end becomes now + resolve_timeout and marks the
   // alert as timed (a later update extends it). An alert whose time range overlaps the stored
   // one with the same labels is merged with it (MergeAlerts); otherwise it replaces it. The
-  // alerts are written to the StateStore in one transaction before they are kept in memory and
-  // forwarded. The caller validates the alerts first.
+  // alerts are written to the StateStore in one transaction, then kept in memory and forwarded.
+  // A failed write is returned, but the alerts are still kept and forwarded, so notifications
+  // go on. The caller validates the alerts first.
   Status Put(std::vector<StoreAlert> alerts);
 
   // Every alert in memory, ordered by labels.

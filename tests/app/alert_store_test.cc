@@ -158,5 +158,44 @@ TEST(AlertStoreTest, GcDropsResolvedAlertsFromMemoryAndDatabase) {
   EXPECT_EQ((*stored)[0].labels, firing.labels);
 }
 
+// A state store whose alert writes fail, as with a full disk.
+class FailingStore final : public StateStore {
+ public:
+  Result<std::vector<StoredAlert>> LoadAlerts(TimePoint) override {
+    return std::vector<StoredAlert>{};
+  }
+
+  Status WriteAlerts(const std::vector<StoredAlert>&, const std::vector<StoredAlert>&) override {
+    return Status::Ok();
+  }
+
+  Result<std::optional<NotificationLogEntry>> GetNotification(const std::string&,
+                                                              const std::string&) override {
+    return std::optional<NotificationLogEntry>();
+  }
+
+  Status PutNotification(const NotificationLogEntry&) override { return Status::Ok(); }
+
+  Status PruneNotifications(TimePoint) override { return Status::Ok(); }
+
+  Status WriteReceivedAlerts(const std::vector<StoredReceivedAlert>&,
+                             const std::vector<Labels>&) override {
+    return Error::Io("disk full");
+  }
+};
+
+TEST(AlertStoreTest, FailedWriteIsReturnedButAlertIsForwarded) {
+  FailingStore db;
+  FakeClock clock(kT0);
+  AlertStore store(&db, &clock, kResolveTimeout);
+  size_t forwarded = 0;
+  store.SetListener([&](std::vector<NotifyAlert> alerts) { forwarded += alerts.size(); });
+  Status status = store.Put({MakeAlert(kT0, TimePoint{})});
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().message(), "disk full");
+  EXPECT_EQ(forwarded, 1u);
+  EXPECT_EQ(store.size(), 1u);
+}
+
 }  // namespace
 }  // namespace alertd
