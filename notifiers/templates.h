@@ -53,6 +53,8 @@ class NotificationTemplates {
   // Parses and executes `text` as Alertmanager's ExecuteTextString: an empty text gives "",
   // missing map keys read as "", and every named template may be called. Returns the parse or
   // execution error in Go's wording.
+  // NOTE: HTML is executed as text too. Alertmanager executes email html with html/template,
+  // which escapes values by context, so a user's HTML template must escape with `html` here.
   Result<std::string> Expand(std::string_view text, const Notification& notification) const;
 
   // Expand with data already built by TemplateData, for callers expanding many fields.

@@ -10,7 +10,9 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include "notifiers/fakes.h"
 #include "notifiers/payload.h"
+#include "notifiers/receivers.h"
 #include "notifiers/time_util.h"
 
 namespace alertd {
@@ -495,6 +497,46 @@ TEST_F(TemplateFilesTest, UndefinedFunctionIsParseError) {
   EXPECT_EQ(templates.error().message(),
             (dir_ / "f.tmpl").string() + ":2:" + std::to_string(templates.error().column()) +
                 ": invalid template file: template: f.tmpl:2: function \"nosuch\" not defined");
+}
+
+config::Config SlackConfigWithTemplates(const std::filesystem::path& dir) {
+  config::Config config;
+  config.templates = {"templates/*.tmpl"};
+  config.templates_base_dir = dir.string();
+  config::Receiver team;
+  team.name = "team";
+  team.slack_configs.emplace_back();
+  team.slack_configs[0].api_url = "https://127.0.0.1:9/services/x";
+  config.receivers = {team};
+  return config;
+}
+
+TEST_F(TemplateFilesTest, BuildReceiversRejectsBadTemplateFile) {
+  std::filesystem::create_directories(dir_ / "templates");
+  std::filesystem::path file = dir_ / "templates" / "slack.tmpl";
+  WriteFile(file, "{{ define \"slack.default.title\" }}\n{{ range }}{{ end }}");
+  auto receivers =
+      BuildReceivers(SlackConfigWithTemplates(dir_), std::make_shared<testing::FakeHttpClient>());
+  ASSERT_FALSE(receivers.ok());
+  EXPECT_EQ(receivers.error().line(), 2);
+  EXPECT_TRUE(receivers.error().message().starts_with(
+      file.string() + ":2:" + std::to_string(receivers.error().column()) +
+      ": invalid template file: template: slack.tmpl:2: missing value for range"))
+      << receivers.error().message();
+}
+
+TEST_F(TemplateFilesTest, BuildReceiversGivesSlackTheTemplateFiles) {
+  std::filesystem::create_directories(dir_ / "templates");
+  WriteFile(dir_ / "templates" / "slack.tmpl",
+            "{{ define \"slack.default.title\" }}From file: {{ .Status }}{{ end }}");
+  auto client = std::make_shared<testing::FakeHttpClient>();
+  auto receivers = BuildReceivers(SlackConfigWithTemplates(dir_), client);
+  ASSERT_TRUE(receivers.ok()) << receivers.error().message();
+  ASSERT_EQ(receivers->at("team").size(), 1u);
+  EXPECT_FALSE(receivers->at("team")[0]->Notify(FiringNotification()).has_value());
+  ASSERT_EQ(client->requests().size(), 1u);
+  nlohmann::json body = nlohmann::json::parse(client->requests()[0].body);
+  EXPECT_EQ(body["attachments"][0]["title"], "From file: firing");
 }
 
 // ---- Send-time failures ----
