@@ -175,7 +175,7 @@ def check_slack(requests, base, expected_text):
     attachments = payload.get("attachments")
     assert isinstance(attachments, list) and len(attachments) == 1, payload
     attachment = attachments[0]
-    # slack.default.title is __subject; the title link is the receiver's alert list.
+    # slack.default.title is __subject, and the title link opens the receiver's alert list.
     assert attachment.get("title") == "[FIRING:1] RouterE2E (critical e2e)", attachment
     assert attachment.get("title_link") == base + "/#/alerts?receiver=e2e", attachment
     assert attachment.get("fallback") == (
@@ -242,11 +242,11 @@ def check_flaky_webhook(flaky):
     return delivered
 
 
-def amtool(alertd_url, workdir, *argv):
-    """Runs amtool against alertd; returns its stdout, failing the test on a non-zero exit."""
+def amtool(base_url, workdir, *argv):
+    """Runs amtool against the server and returns its stdout. A non-zero exit fails the test."""
     env = dict(os.environ)
-    env["HOME"] = workdir  # no user amtool config is read
-    command = ["amtool", f"--alertmanager.url={alertd_url}", *argv]
+    env["HOME"] = workdir  # so that amtool reads no user config
+    command = ["amtool", f"--alertmanager.url={base_url}", *argv]
     result = subprocess.run(command, capture_output=True, text=True, timeout=20, env=env)
     assert result.returncode == 0, (
         f"{' '.join(command)} exited with {result.returncode}:\n{result.stdout}{result.stderr}")
