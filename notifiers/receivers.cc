@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "notifiers/email/email_notifier.h"
+#include "notifiers/sentry/sentry_notifier.h"
 #include "notifiers/slack/slack_notifier.h"
 #include "notifiers/templates.h"
 #include "notifiers/webhook/webhook_notifier.h"
@@ -22,6 +24,37 @@ Error EntryError(const Error& error,
                where + "receiver \"" + receiver.name + "\" " + entry + ": " + error.message(),
                mark.line,
                mark.column);
+}
+
+// Fills what an email_configs entry leaves empty from global.smtp_*, as Alertmanager's loader
+// does.
+config::EmailConfig WithEmailDefaults(config::EmailConfig email,
+                                      const config::GlobalConfig& global) {
+  if (email.smarthost.empty()) {
+    email.smarthost = global.smtp_smarthost;
+  }
+  if (email.from.empty()) {
+    email.from = global.smtp_from;
+  }
+  if (email.hello.empty()) {
+    email.hello = global.smtp_hello;
+  }
+  if (email.auth_username.empty()) {
+    email.auth_username = global.smtp_auth_username;
+  }
+  if (email.auth_password.empty()) {
+    email.auth_password = global.smtp_auth_password;
+  }
+  if (email.auth_secret.empty()) {
+    email.auth_secret = global.smtp_auth_secret;
+  }
+  if (email.auth_identity.empty()) {
+    email.auth_identity = global.smtp_auth_identity;
+  }
+  if (!email.require_tls.has_value()) {
+    email.require_tls = global.smtp_require_tls;
+  }
+  return email;
 }
 
 }  // namespace
@@ -45,6 +78,17 @@ Result<ReceiverMap> BuildReceivers(const config::Config& config,
       }
       integrations.push_back(std::move(notifier).value());
     }
+    for (size_t i = 0; i < receiver.email_configs.size(); ++i) {
+      config::EmailConfig email = WithEmailDefaults(receiver.email_configs[i], config.global);
+      EmailNotifierOptions options;
+      options.templates = *templates;
+      auto notifier = EmailNotifier::Create(email, options);
+      if (!notifier.ok()) {
+        return EntryError(
+            notifier.error(), receiver, "email_configs[" + std::to_string(i) + "]", email.mark);
+      }
+      integrations.push_back(std::move(notifier).value());
+    }
     for (size_t i = 0; i < receiver.slack_configs.size(); ++i) {
       config::SlackConfig slack = receiver.slack_configs[i];
       if (slack.api_url.empty()) {
@@ -54,6 +98,16 @@ Result<ReceiverMap> BuildReceivers(const config::Config& config,
       if (!notifier.ok()) {
         return EntryError(
             notifier.error(), receiver, "slack_configs[" + std::to_string(i) + "]", slack.mark);
+      }
+      integrations.push_back(std::move(notifier).value());
+    }
+    // Sentry is alertd's own integration, so it comes after Alertmanager's.
+    for (size_t i = 0; i < receiver.sentry_configs.size(); ++i) {
+      const config::SentryConfig& sentry = receiver.sentry_configs[i];
+      auto notifier = SentryNotifier::Create(sentry, client);
+      if (!notifier.ok()) {
+        return EntryError(
+            notifier.error(), receiver, "sentry_configs[" + std::to_string(i) + "]", sentry.mark);
       }
       integrations.push_back(std::move(notifier).value());
     }
