@@ -727,6 +727,7 @@ TEST(TemplateAmtool, RenderingsMatchAmtool) {
       R"tmpl({{ title "hello world" }}|{{ toLower "ABC" }}|{{ safeHtml "<b>" }}|{{ printf "%s-%d" .Status 3 }})tmpl",
       R"tmpl({{ range .Alerts.Resolved }}{{ .EndsAt.Format "15:04:05 MST" }}{{ end }})tmpl",
       R"tmpl({{ .CommonLabels.SortedPairs.Names }}|{{ .CommonLabels.SortedPairs.Values }})tmpl",
+      R"tmpl({{ title "hello wORLD o'neil mc-donald 1st" }}|{{ toLower "ÀBC" }}|{{ toUpper "é" }})tmpl",
   };
   const std::string amtool_data =
       R"({"receiver":"team","status":"firing","alerts":[{"status":"firing","labels":)"
