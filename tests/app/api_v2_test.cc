@@ -356,6 +356,34 @@ TEST_F(ApiV2Test, ReceiversAndStatus) {
   EXPECT_TRUE(status["versionInfo"].contains("goVersion"));
 }
 
+TEST(ApiV2StartingTest, WritesBeforeStartGet503AndListsAreEmpty) {
+  ApiV2Sources sources;  // nothing set yet, as while the daemon starts
+  auto server = HttpServer::Create("127.0.0.1:0");
+  ASSERT_TRUE(server.ok());
+  RegisterApiV2(**server, &sources);
+  ASSERT_TRUE((*server)->Start().ok());
+  auto client = MakeCurlHttpClient();
+  auto send = [&](const std::string& method, const std::string& path, const std::string& body) {
+    HttpRequest request;
+    request.method = method;
+    request.url = "http://127.0.0.1:" + std::to_string((*server)->port()) + path;
+    request.body = body;
+    auto response = client->Do(request);
+    EXPECT_TRUE(response.ok());
+    return response.ok() ? *response : HttpResponse{};
+  };
+  HttpResponse alerts = send("POST", "/api/v2/alerts", R"([{"labels":{"a":"b"}}])");
+  EXPECT_EQ(alerts.status, 503);
+  EXPECT_EQ(json::parse(alerts.body),
+            "alertd is starting: the alert store is not ready, retry later");
+  HttpResponse silence = send("POST", "/api/v2/silences", "{}");
+  EXPECT_EQ(silence.status, 503);
+  EXPECT_EQ(json::parse(silence.body), "alertd is starting: silences are not ready, retry later");
+  EXPECT_EQ(send("GET", "/api/v2/alerts", "").body, "[]\n");
+  EXPECT_EQ(send("GET", "/api/v2/silences", "").body, "[]\n");
+  (*server)->Stop();
+}
+
 TEST(ApiV2ConfigTest, OriginalKeepsAlertmanagerPartAndHidesSecrets) {
   const std::string yaml = R"(global:
   scrape_interval: 15s
