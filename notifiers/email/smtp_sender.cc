@@ -219,8 +219,11 @@ std::optional<SmtpFailure> CurlSmtpSender::Send(const SmtpMessage& message) {
   }
   if (!endpoint_.password.empty()) {
     // libcurl does not put credentials in its messages; this keeps it so if that changes.
-    for (size_t pos; (pos = failure.message.find(endpoint_.password)) != std::string::npos;) {
-      failure.message.replace(pos, endpoint_.password.size(), "<redacted>");
+    constexpr std::string_view kRedacted = "<redacted>";
+    size_t pos = 0;
+    while ((pos = failure.message.find(endpoint_.password, pos)) != std::string::npos) {
+      failure.message.replace(pos, endpoint_.password.size(), kRedacted);
+      pos += kRedacted.size();
     }
   }
   return failure;

@@ -334,8 +334,11 @@ std::string SentryNotifier::Scrub(std::string message) const {
     if (secret->empty()) {
       continue;
     }
-    for (size_t pos; (pos = message.find(*secret)) != std::string::npos;) {
-      message.replace(pos, secret->size(), "<redacted>");
+    constexpr std::string_view kRedacted = "<redacted>";
+    size_t pos = 0;
+    while ((pos = message.find(*secret, pos)) != std::string::npos) {
+      message.replace(pos, secret->size(), kRedacted);
+      pos += kRedacted.size();
     }
   }
   return message;
@@ -358,6 +361,8 @@ std::optional<NotifyError> SentryNotifier::Classify(const Result<HttpResponse>& 
   return error;
 }
 
+// NOTE: of http_config only tls_config applies; basic_auth, authorization and proxy_url are
+// not sent, because the shared HttpClient has no per-request proxy.
 HttpRequest SentryNotifier::ApiRequest(std::string method, std::string url) const {
   HttpRequest request;
   request.method = std::move(method);

@@ -352,6 +352,23 @@ TEST(SentryNotifierTest, ResolveFailureIsReportedWithoutToken) {
             "https://127.0.0.1:9/<redacted> returned HTTP status 401: bad token <redacted>");
 }
 
+// A secret that is part of "<redacted>" must not make the scrubbing loop forever.
+TEST(SentryNotifierTest, ShortTokenIsScrubbed) {
+  Fixture f;
+  config::SentryConfig config;
+  config.dsn = "https://" + std::string(kKey) + "@127.0.0.1:9/1";
+  config.auth_token = "e";
+  config.organization = "acme";
+  config.project = "alerts";
+  auto client = std::make_shared<testing::FakeHttpClient>();
+  client->Push(testing::MakeResponse(200, "{}"));
+  client->Push(testing::MakeResponse(403, "token e rejected"));
+  auto notifier = f.Make(config, client);
+  std::optional<NotifyError> error = notifier->Notify(Resolved());
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->message.find("token e "), std::string::npos) << error->message;
+}
+
 TEST(SentryNotifierTest, IntegrationName) {
   Fixture f;
   config::SentryConfig config;
