@@ -105,10 +105,10 @@ TEST(AlertmanagerForwarder, FullQueueDropsOldest) {
   EXPECT_EQ(forwarder.dropped(), 1u);
 }
 
-// The schedule the forwarder relies on: the rule manager hands over a firing alert again at
-// the first evaluation more than resend_delay after the last send (Prometheus's needsSending
-// compares with Before), valid for 4 * max(resend_delay, interval), and a resolved alert with
-// its resolution time.
+// The schedule the forwarder relies on. The rule manager hands over a firing alert again at
+// the first evaluation more than resend_delay after the last send, because Prometheus's
+// needsSending compares with Before. It is valid for 4 * max(resend_delay, interval), and a
+// resolved alert comes with its resolution time.
 TEST(AlertmanagerForwarder, RuleManagerResendsOnPrometheusSchedule) {
   std::vector<rules::RuleError> errors;
   auto file = rules::ParseRuleFile(
@@ -131,6 +131,7 @@ TEST(AlertmanagerForwarder, RuleManagerResendsOnPrometheusSchedule) {
   };
   auto manager = RuleManager::Create(files, options, &samples, &samples, store->get(), &clock);
   ASSERT_TRUE(manager.ok());
+
   samples.Append(Labels{{"__name__", "x"}}, ToMillis(clock.Now()), 1);
   TimePoint start = clock.Now();
   for (int i = 0; i < 7; ++i) {  // 0s .. 120s every 20s
@@ -142,6 +143,7 @@ TEST(AlertmanagerForwarder, RuleManagerResendsOnPrometheusSchedule) {
   EXPECT_EQ(handed[0].first, start);
   EXPECT_EQ(handed[1].first, start + std::chrono::seconds(80));
   EXPECT_EQ(handed[1].second.ends_at, handed[1].first + std::chrono::minutes(4));
+
   samples.Append(Labels{{"__name__", "x"}}, ToMillis(clock.Now()), StaleNaN());
   (*manager)->EvalGroup(0);
   ASSERT_EQ(handed.size(), 3u);

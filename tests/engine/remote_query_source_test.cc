@@ -165,8 +165,8 @@ TEST(RemoteQuerySource, UnreachablePeerIsUnavailable) {
       << value.error().message();
 }
 
-// A query API whose answers the test switches: an HTTP error, a slow answer, or a result.
-// The server handles one request at a time, so a slow answer delays the next request by
+// A query API whose responses the test switches: an HTTP error, a slow response, or a result.
+// The server handles one request at a time, so a slow response delays the next request by
 // 300 ms, less than the 500 ms client timeout.
 class SwitchableApi {
  public:

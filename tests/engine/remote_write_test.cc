@@ -109,7 +109,7 @@ TEST(RemoteWriteQueue, ServerErrorKeepsBatchForRetry) {
   EXPECT_EQ(queue.pending(), 1u);
 }
 
-TEST(RemoteWriteQueue, RetriesTooManyRequestsAndServerErrorsUntilSent) {
+TEST(RemoteWriteQueue, Retries429And5xxUntilSent) {
   std::atomic<int> calls{0};
   LocalHttpServer server([&](const ReceivedRequest&) {
     int n = calls.fetch_add(1);
