@@ -182,6 +182,11 @@ Result<size_t> RuleManager::Restore() {
         continue;
       }
       restored += slot.alerting->Restore(*stored, now);
+      if (options_.query_source != nullptr) {
+        // A remote source has the history from before the restart, so the first evaluation
+        // decides at once.
+        continue;
+      }
       int64_t lookback = promql::MaxLookbackMs(*slot.expr, options_.engine.lookback_delta_ms);
       if (lookback == promql::kUnboundedLookback) {
         lookback = options_.engine.lookback_delta_ms;

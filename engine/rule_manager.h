@@ -97,9 +97,10 @@ class RuleManager {
   std::string group_key(size_t i) const;
   Duration group_interval(size_t i) const;
 
-  // Loads alert state saved by an earlier run. Restored alerts are held (not dropped or
-  // resolved) until their rule was evaluated on a window that covers its longest range since
-  // `now`. Returns the number of restored alerts.
+  // Loads alert state saved by an earlier run. With the local source, restored alerts are
+  // held (not dropped or resolved) until their rule was evaluated on a window that covers its
+  // longest range since `now`; with options.query_source set they are not held. Returns the
+  // number of restored alerts.
   Result<size_t> Restore();
 
   // Evaluates group i once at clock->Now(). Thread-safe; evaluations of one group must not

@@ -293,6 +293,36 @@ TEST(RemoteRuleEvaluation, FailedQueryMarksRuleUnhealthyAndKeepsAlerts) {
   EXPECT_TRUE(fixture.manager->ActiveAlerts().empty());
 }
 
+TEST(RemoteRuleEvaluation, RestoredAlertIsNotHeld) {
+  SwitchableApi api;
+  RemoteQueryOptions options;
+  options.endpoint.url = api.url();
+  RemoteQuerySource source(options, MakeCurlHttpClient());
+  ManagerFixture first(&source, kDownRule);
+  first.Eval();
+  first.clock.Advance(std::chrono::seconds(10));
+  first.Eval();
+  ASSERT_EQ(first.manager->ActiveAlerts().size(), 1u);
+
+  // A second manager on the same state store, as after a restart, while the alert is gone.
+  api.set_mode(SwitchableApi::Mode::kEmpty);
+  RuleManagerOptions restart_options;
+  restart_options.query_source = &source;
+  auto restarted = RuleManager::Create(first.files,
+                                       restart_options,
+                                       &first.samples,
+                                       &first.samples,
+                                       first.store.get(),
+                                       &first.clock);
+  ASSERT_TRUE(restarted.ok());
+  auto restored = (*restarted)->Restore();
+  ASSERT_TRUE(restored.ok());
+  EXPECT_EQ(*restored, 1u);
+  first.clock.Advance(std::chrono::seconds(10));
+  (*restarted)->EvalGroup(0);
+  EXPECT_TRUE((*restarted)->ActiveAlerts().empty());
+}
+
 // Records the times it is queried at and returns one sample.
 class RecordingSource final : public QuerySource {
  public:
