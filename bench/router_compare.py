@@ -187,21 +187,25 @@ def stop(proc):
             proc.wait(timeout=10)
 
 
-def run_one(name, argv, port, workdir, sink, batches, count, timeout):
+def run_one(name, argv, port, workdir, sink, args):
     log = open(os.path.join(workdir, f"{name}.log"), "wb")
     proc = subprocess.Popen(argv, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:
         wait_ready(proc, port, 30)
         time.sleep(1)  # let startup work finish so it is not counted
+        # startsAt is the POST time, as from Prometheus. An alert whose startsAt is more than
+        # group_wait in the past makes both servers flush its group at once.
+        batches = make_batches(args.alerts, args.groups, args.batch)
+        count = args.alerts
         sink.reset(count)
         cpu_before = cpu_seconds(proc.pid)
         started = time.monotonic()
         post_all(port, batches)
         posted = time.monotonic() - started
-        if not sink.complete.wait(timeout):
+        if not sink.complete.wait(args.timeout):
             raise RuntimeError(f"{name}: the sink saw {len(sink.seen)} of {count} alerts "
-                               f"within {timeout}s")
+                               f"within {args.timeout}s")
         delivered = sink.last_new_at - started
         cpu = cpu_seconds(proc.pid) - cpu_before
         rss = peak_rss_mib(proc.pid)
@@ -244,7 +248,6 @@ def main():
             f.write(routing_file(sink.port, args.group_wait, args.group_interval))
         results = {"alertmanager": [], "alertd": []}
         for run in range(args.repeat):
-            batches = make_batches(args.alerts, args.groups, args.batch)
             am_port = free_port()
             am_dir = os.path.join(workdir, f"alertmanager-{run}")
             os.makedirs(am_dir)
@@ -252,9 +255,8 @@ def main():
                 args.alertmanager, "--config.file=../alertmanager.yml",
                 f"--storage.path={am_dir}/data", f"--web.listen-address=127.0.0.1:{am_port}",
                 "--cluster.listen-address=", "--log.level=warn",
-            ], am_port, am_dir, sink, batches, args.alerts, args.timeout))
+            ], am_port, am_dir, sink, args))
 
-            batches = make_batches(args.alerts, args.groups, args.batch)
             alertd_port = free_port()
             alertd_dir = os.path.join(workdir, f"alertd-{run}")
             os.makedirs(alertd_dir)
@@ -265,7 +267,7 @@ def main():
             results["alertd"].append(run_one("alertd", [
                 os.path.abspath(args.alertd), "run", "--config.file=alertd.yml",
                 f"--log.level={args.alertd_log_level}",
-            ], alertd_port, alertd_dir, sink, batches, args.alerts, args.timeout))
+            ], alertd_port, alertd_dir, sink, args))
         report(args, results)
         return 0
     except RuntimeError as e:
