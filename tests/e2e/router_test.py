@@ -26,6 +26,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -41,6 +42,8 @@ WEBHOOK_FAILURES = 3
 SENTRY_PROJECT = "42"
 SENTRY_KEY = "publickey"
 TRIGGER = 'e2e_trigger{phase="two"}'
+# Below the ctest TIMEOUT of 120s, so that the peers are stopped before ctest kills the test.
+BUDGET_S = 105
 
 RULES = """
 groups:
@@ -281,6 +284,11 @@ def main():
               "python3-aiosmtpd)")
         return 0
 
+    def out_of_budget(signum, frame):
+        raise AssertionError(f"the test did not finish within its budget of {BUDGET_S}s")
+
+    signal.signal(signal.SIGALRM, out_of_budget)
+    signal.alarm(BUDGET_S)
     started = time.monotonic()
     work = harness.Workdir("alertd-e2e-router-")
     resources = []
@@ -379,6 +387,7 @@ def main():
             print("\n".join(server.log().splitlines()[-80:]))
         return 1
     finally:
+        signal.alarm(0)
         if server is not None:
             server.close()
         for resource in reversed(resources):
