@@ -414,6 +414,7 @@ int Daemon::Run() {
     DispatcherOptions dispatcher_options;
     dispatcher_options.external_url = external_url;
     dispatcher_options.tick_interval = Duration(250);
+    dispatcher_options.retry_jitter = 0.2;
     dispatcher_options.inhibit_rules = config_.inhibit_rules;
     dispatcher_options.time_intervals = config_.time_intervals;
     dispatcher_options.silencer = silences_.get();

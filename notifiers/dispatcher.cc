@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <iterator>
+#include <random>
 #include <set>
 #include <utility>
 
@@ -109,12 +110,23 @@ bool NeedsUpdate(const std::optional<NotificationLogEntry>& entry,
   return entry->sent_at < now - repeat_interval;
 }
 
+double SystemRandom() {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0, 1)(generator);
+}
+
 Duration Backoff(const DispatcherOptions& options, int failed_attempts) {
   Duration delay = options.retry_initial_backoff;
   for (int i = 1; i < failed_attempts && delay < options.retry_max_backoff; ++i) {
     delay *= 2;
   }
-  return std::min(delay, options.retry_max_backoff);
+  delay = std::min(delay, options.retry_max_backoff);
+  if (options.retry_jitter > 0) {
+    double u = options.random ? options.random() : SystemRandom();
+    double factor = 1 + options.retry_jitter * (2 * u - 1);
+    delay = Duration(static_cast<int64_t>(static_cast<double>(delay.count()) * factor));
+  }
+  return delay;
 }
 
 std::vector<uint64_t> Union(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {

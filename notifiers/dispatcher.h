@@ -71,6 +71,12 @@ struct DispatcherOptions {
   // Wait before the first retry; each later wait doubles, up to retry_max_backoff.
   Duration retry_initial_backoff{1000};
   Duration retry_max_backoff{60000};
+  // Spreads each retry wait uniformly over [wait * (1 - j), wait * (1 + j)], so receivers
+  // that failed together are not retried in step. 0 keeps waits exact, as tests want; the
+  // daemon uses 0.2.
+  double retry_jitter = 0;
+  // Returns a number in [0, 1) for the jitter. Unset: a generator seeded from the system.
+  std::function<double()> random;
   // Runs one send job. Jobs must all have run before the dispatcher is destroyed. Unset: each
   // integration gets a worker thread owned by the dispatcher that runs its jobs in order.
   std::function<void(std::function<void()>)> executor;

@@ -20,6 +20,7 @@ namespace alertd {
 namespace {
 
 using std::chrono::hours;
+using std::chrono::milliseconds;
 using std::chrono::minutes;
 using std::chrono::seconds;
 using testing::FakeStateStore;
@@ -433,6 +434,31 @@ TEST_F(DispatcherTest, RetryWaitsForRetryAfter) {
   AdvanceAndTick(seconds(1));
   EXPECT_EQ(logs_[0]->calls(), 2u);
   EXPECT_EQ(Counter().notifications_sent, 1u);
+}
+
+TEST_F(DispatcherTest, RetryJitterSpreadsTheWait) {
+  // u = 0.75 with jitter 0.5 stretches the 4s third wait to 5s; u = 0 shrinks it to 2s.
+  for (double u : {0.75, 0.0}) {
+    SCOPED_TRACE(u);
+    options_.retry_jitter = 0.5;
+    options_.random = [u] {
+      return u;
+    };
+    Create();
+    logs_[0]->FailNext(Retryable("HTTP 500"));
+    logs_[0]->FailNext(Retryable("HTTP 500"));
+    logs_[0]->FailNext(Retryable("HTTP 500"));
+    dispatcher_->Put({Firing("a", u == 0.0 ? "Second" : "First")});
+    AdvanceAndTick(seconds(30));
+    // Waits before the fourth attempt: 1s, 2s and 4s, each times 1 + 0.5 * (2u - 1).
+    Duration waited{0};
+    while (logs_[0]->calls() < 4 && waited < seconds(30)) {
+      AdvanceAndTick(milliseconds(250));
+      waited += milliseconds(250);
+    }
+    ASSERT_EQ(logs_[0]->calls(), 4u);
+    EXPECT_EQ(waited, u == 0.0 ? milliseconds(3500) : milliseconds(8750));
+  }
 }
 
 TEST_F(DispatcherTest, NonRetryableErrorGivesUpUntilNextFlush) {
