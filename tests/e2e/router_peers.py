@@ -232,8 +232,10 @@ alerting:
         f"--storage.tsdb.path={os.path.join(workdir, 'prometheus-data')}",
         f"--web.listen-address=127.0.0.1:{port}",
         f"--web.external-url=http://127.0.0.1:{port}",
-        # The default resend delay is 1m; a shorter one keeps endsAt near the test's time.
-        "--rules.alert.resend-delay=2s",
+        # Prometheus 2.42 drops alerts sent before it has discovered its Alertmanagers (about
+        # 5s after start in these runs) and resends only after this delay, which is 1m by
+        # default. Each send sets endsAt 4 resend delays ahead, so 20s here.
+        "--rules.alert.resend-delay=5s",
     ], workdir)
     base = f"http://127.0.0.1:{port}"
     harness.wait_ready(process, base, 30)
