@@ -157,10 +157,15 @@ std::string TrimTrailingSlash(std::string url) {
 
 }  // namespace
 
-// Runs jobs in order on its own thread; the destructor runs what is queued, then joins.
+// Runs queued jobs on `threads` threads of its own, in queue order when there is one thread.
+// The destructor runs what is queued, then joins.
 class Dispatcher::Worker {
  public:
-  Worker() : thread_([this] { Loop(); }) {}
+  explicit Worker(int threads) {
+    for (int i = 0; i < std::max(threads, 1); ++i) {
+      threads_.emplace_back([this] { Loop(); });
+    }
+  }
 
   ~Worker() {
     {
@@ -168,7 +173,9 @@ class Dispatcher::Worker {
       stop_ = true;
     }
     cv_.notify_all();
-    thread_.join();
+    for (std::thread& thread : threads_) {
+      thread.join();
+    }
   }
 
   Worker(const Worker&) = delete;
@@ -202,7 +209,7 @@ class Dispatcher::Worker {
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;
   bool stop_ = false;
-  std::thread thread_;  // last: starts once the rest is initialized
+  std::vector<std::thread> threads_;  // last: started once the rest is initialized
 };
 
 Dispatcher::Dispatcher(const config::Route& route,
@@ -255,11 +262,13 @@ Dispatcher::Dispatcher(const config::Route& route,
   }
   BuildMuting(route, *tree_);
   if (!options_.executor) {
-    // One thread per integration, so a hanging receiver delays no other. This suits the tens
-    // of integrations of a usual configuration, not thousands.
-    for (size_t i = 0; i <= counters_.size(); ++i) {
-      workers_.push_back(std::make_unique<Worker>());
+    // A worker per integration, so a hanging receiver delays no other, then one thread for
+    // log maintenance. This suits the tens of integrations of a usual configuration, not
+    // thousands.
+    for (size_t i = 0; i < counters_.size(); ++i) {
+      workers_.push_back(std::make_unique<Worker>(options_.sends_per_integration));
     }
+    workers_.push_back(std::make_unique<Worker>(1));
   }
 }
 

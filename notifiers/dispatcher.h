@@ -6,7 +6,7 @@
 // Time advances only through Tick(), which runs whatever is due at clock->Now(), so tests drive
 // the dispatcher with a FakeClock and never sleep. Sends run on an executor, so Tick() does not
 // wait for HTTP unless the executor runs jobs inline, as tests do. Without an executor, every
-// integration has its own worker thread, so a slow receiver delays only its own sends.
+// integration has its own worker threads, so a slow receiver delays only its own sends.
 //
 // Semantics, per aggregation group (alerts of one route with the same values of the route's
 // group_by labels; "..." groups by all labels). The group key, in notifications and in the
@@ -78,8 +78,11 @@ struct DispatcherOptions {
   // Returns a number in [0, 1) for the jitter. Unset: a generator seeded from the system.
   std::function<double()> random;
   // Runs one send job. Jobs must all have run before the dispatcher is destroyed. Unset: each
-  // integration gets a worker thread owned by the dispatcher that runs its jobs in order.
+  // integration gets a worker owned by the dispatcher with sends_per_integration threads.
   std::function<void(std::function<void()>)> executor;
+  // Sends one integration's worker runs at once, for different groups; one group has at most
+  // one send in flight. Alertmanager runs each group in its own goroutine without a bound.
+  int sends_per_integration = 4;
   // Alertmanager's inhibit_rules.
   std::vector<config::InhibitRule> inhibit_rules;
   // Intervals that routes name in mute_time_intervals and active_time_intervals. A name not
