@@ -20,6 +20,9 @@ namespace {
 using nlohmann::json;
 
 constexpr int64_t kGoZeroTimeSeconds = -62135596800;  // 0001-01-01T00:00:00Z
+// Whole seconds a TimePoint (int64 nanoseconds since 1970) can hold.
+constexpr int64_t kMinTimeSeconds = -9'223'372'035;
+constexpr int64_t kMaxTimeSeconds = 9'223'372'035;
 
 std::string TimeJson(TimePoint t) {
   if (t == TimePoint{}) {
@@ -86,6 +89,21 @@ std::string TypeName(const json& value) {
   return value.type_name();
 }
 
+// Whether `text` is an RFC 3339 time whose year TimePoint cannot hold (Go's zero time aside).
+bool IsOutOfRangeTime(std::string_view text) {
+  if (text.size() < 5 || text[4] != '-') {
+    return false;
+  }
+  int year = 0;
+  for (char c : text.substr(0, 4)) {
+    if (c < '0' || c > '9') {
+      return false;
+    }
+    year = year * 10 + (c - '0');
+  }
+  return year != 1 && (year <= 1677 || year >= 2262);
+}
+
 // Reads an optional RFC 3339 time field; absent or null gives TimePoint{}.
 Result<TimePoint> TimeField(const json& object, const char* name, const std::string& where) {
   auto it = object.find(name);
@@ -96,7 +114,12 @@ Result<TimePoint> TimeField(const json& object, const char* name, const std::str
     return Error::Invalid(where + "field \"" + name + "\" must be an RFC 3339 time string, not " +
                           TypeName(*it));
   }
-  auto t = ParseApiV2Time(it->get_ref<const std::string&>());
+  const std::string& text = it->get_ref<const std::string&>();
+  auto t = ParseApiV2Time(text);
+  if (!t && IsOutOfRangeTime(text)) {
+    return Error::Invalid(where + "time \"" + text + "\" in field \"" + name +
+                          "\" is out of range: use a time between 1678 and 2261");
+  }
   if (!t) {
     return Error::Invalid(where + "invalid time \"" + it->get<std::string>() + "\" in field \"" +
                           name + "\": use RFC 3339, e.g. 2023-11-14T22:13:20Z");
@@ -768,6 +791,10 @@ std::optional<TimePoint> ParseApiV2Time(std::string_view s) {
   const int64_t seconds = static_cast<int64_t>(timegm(&tm)) - offset_s;
   if (seconds == kGoZeroTimeSeconds && nanos == 0) {
     return TimePoint{};
+  }
+  // TimePoint counts nanoseconds in 64 bits, so it spans 1677-09-21 to 2262-04-11 only.
+  if (seconds < kMinTimeSeconds || seconds > kMaxTimeSeconds) {
+    return std::nullopt;
   }
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(
       std::chrono::seconds(seconds) + std::chrono::nanoseconds(nanos)));

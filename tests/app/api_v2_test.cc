@@ -163,6 +163,9 @@ TEST_F(ApiV2Test, BadAlertBodiesGet400AndStoreNothing) {
       {R"([{"labels":{"a":"b"},"startsAt":"yesterday"}])",
        "alert 1: invalid time \"yesterday\" in field \"startsAt\": use RFC 3339, e.g. "
        "2023-11-14T22:13:20Z"},
+      {R"([{"labels":{"a":"b"},"startsAt":"2300-01-01T00:00:00Z"}])",
+       "alert 1: time \"2300-01-01T00:00:00Z\" in field \"startsAt\" is out of range: use a "
+       "time between 1678 and 2261"},
       {R"([{"labels":{"a":"b"},"endsAt":5}])",
        "alert 1: field \"endsAt\" must be an RFC 3339 time string, not number"},
       {R"([{"labels":{"a":"b"},"startsAt":"2023-11-14T22:13:20Z","endsAt":"2023-11-14T22:00:00Z"}])",
@@ -319,6 +322,10 @@ TEST_F(ApiV2Test, BadSilenceBodiesGet400) {
            R"(,"startsAt":"2023-11-14T20:00:00Z","endsAt":"2023-11-14T21:00:00Z","matchers":[{"name":"a","value":"x","isRegex":false}]})",
        "the silence's end time 2023-11-14T21:00:00.000Z is in the past: give an end time after "
        "now (2023-11-14T22:13:20.000Z)"},
+      {"{" + who +
+           R"(,"startsAt":"2300-01-01T00:00:00Z","endsAt":"2026-12-05T00:00:00Z","matchers":[{"name":"a","value":"x","isRegex":false}]})",
+       "silence: time \"2300-01-01T00:00:00Z\" in field \"startsAt\" is out of range: use a "
+       "time between 1678 and 2261"},
       {"{" + who + R"(,"startsAt":"soon","endsAt":"2023-11-14T21:00:00Z","matchers":[]})",
        "silence: invalid time \"soon\" in field \"startsAt\": use RFC 3339, e.g. "
        "2023-11-14T22:13:20Z"},
@@ -423,6 +430,13 @@ receivers:
   EXPECT_NE(original->find("password: <secret>"), std::string::npos);
   EXPECT_NE(original->find("url: https://hooks.example.com/<redacted>"), std::string::npos)
       << *original;
+}
+
+TEST(ApiV2ConfigTest, ParseApiV2TimeRejectsYearsPast2262) {
+  EXPECT_FALSE(ParseApiV2Time("2300-01-01T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseApiV2Time("9999-12-31T23:59:59Z").has_value());
+  EXPECT_FALSE(ParseApiV2Time("1600-01-01T00:00:00Z").has_value());
+  EXPECT_TRUE(ParseApiV2Time("2262-01-01T00:00:00Z").has_value());
 }
 
 TEST(ApiV2ConfigTest, ParseApiV2TimeReadsRfc3339AndGoZeroTime) {
