@@ -244,12 +244,10 @@ void Daemon::SetUpApiV2() {
   v2.resolve_timeout = config_.global.resolve_timeout;
   v2.version = ALERTD_VERSION;
   v2.started_at = clock_.Now();
+  // alertmanager_config_file is already resolved against the directory of config_.file.
   fs::path source = config_.alertmanager_config_file.empty()
                         ? fs::path(config_.file)
                         : fs::path(config_.alertmanager_config_file);
-  if (source.is_relative() && !config_.alertmanager_config_file.empty()) {
-    source = fs::path(config_.base_dir) / source;
-  }
   std::ifstream in(source);
   std::stringstream text;
   text << in.rdbuf();

@@ -165,7 +165,25 @@ Result<std::vector<LabelMatcher>> ParseMatchers(std::string_view text) {
   return matchers;
 }
 
+namespace {
+
+Result<Config> LoadRoutingFileAt(const std::string& path,
+                                 std::vector<ConfigError>* errors,
+                                 bool follow_alertmanager_file);
+
+}  // namespace
+
 Result<Config> LoadRoutingFile(const std::string& path, std::vector<ConfigError>* errors) {
+  return LoadRoutingFileAt(path, errors, true);
+}
+
+namespace {
+
+// Loads the routing part of `path`. An alertd.yml whose notification part is in an
+// alertmanager.yml (alertmanager_config_file) is followed to that file once.
+Result<Config> LoadRoutingFileAt(const std::string& path,
+                                 std::vector<ConfigError>* errors,
+                                 bool follow_alertmanager_file) {
   Result<std::string> text = yaml::ReadTextFile(path);
   if (!text.ok()) {
     ConfigError error{Mark{path, 0, 0}, "cannot read config file: " + text.error().message()};
@@ -183,12 +201,18 @@ Result<Config> LoadRoutingFile(const std::string& path, std::vector<ConfigError>
   if (errors != nullptr) {
     errors->insert(errors->end(), found.begin(), found.end());
   }
+  if (found.empty() && follow_alertmanager_file && !config.route &&
+      !config.alertmanager_config_file.empty()) {
+    return LoadRoutingFileAt(config.alertmanager_config_file, errors, false);
+  }
   if (found.empty()) {
     return config;
   }
   return Error::Invalid(
       found.front().ToString(), found.front().mark.line, found.front().mark.column);
 }
+
+}  // namespace
 
 namespace internal {
 namespace {
@@ -239,6 +263,8 @@ Config Loader::LoadRouting(const std::string& text) {
     Entry entry{item.first.Scalar(), item.first, item.second};
     if (entry.key == "route") {
       route = entry;
+    } else if (entry.key == "alertmanager_config_file" && entry.value.IsScalar()) {
+      config_.alertmanager_config_file = JoinPath(config_.base_dir, entry.value.Scalar());
     } else if (entry.key == "receivers" && entry.value.IsSequence()) {
       for (const YAML::Node& node : entry.value) {
         if (node.IsMap() && node["name"] && node["name"].IsScalar()) {

@@ -724,6 +724,23 @@ TEST_F(AlertmanagerFileTest, NotificationPartIsReadFromTheFile) {
   EXPECT_EQ(config->time_intervals.size(), 1u);
 }
 
+TEST_F(AlertmanagerFileTest, RoutingFollowsTheFile) {
+  std::string am = Write("am/alertmanager.yml",
+                         "route:\n  receiver: team\n  routes:\n  - matchers: [severity=page]\n"
+                         "    receiver: oncall\nreceivers:\n- name: team\n- name: oncall\n");
+  std::string path = Write("alertd.yml", "alertmanager_config_file: am/alertmanager.yml\n");
+  std::vector<ConfigError> errors;
+  Result<Config> config = LoadRoutingFile(path, &errors);
+  ASSERT_TRUE(config.ok()) << config.error().message();
+  EXPECT_TRUE(errors.empty());
+  ASSERT_TRUE(config->route.has_value());
+  EXPECT_EQ(config->route->receiver, "team");
+  EXPECT_EQ(config->route->mark.file, am);
+  ASSERT_EQ(config->route->routes.size(), 1u);
+  EXPECT_EQ(config->route->routes[0].receiver, "oncall");
+  EXPECT_EQ(config->receivers.size(), 2u);
+}
+
 TEST_F(AlertmanagerFileTest, ErrorsNameTheFile) {
   std::string am = Write("am/alertmanager.yml",
                          "global:\n  scrape_interval: 1m\nroute:\n  receiver: nope\n"
