@@ -104,6 +104,7 @@ class Loader {
   // Returns false for a key that is not such an integration.
   bool IsUnsupportedIntegration(std::string_view key) const;
   void LoadUnsupportedIntegration(std::string_view key, const YAML::Node& node, Receiver& receiver);
+
  public:
   // Each validates one integration entry; public so that a table can name them.
   void LoadPagerduty(const yaml::Fields& fields, yaml::Position position);
@@ -137,6 +138,8 @@ class Loader {
   std::vector<ConfigError> warnings_;
   bool secret_files_are_warnings_ = false;
   bool routing_only_ = false;
+  // Names of time intervals that failed to load, so routes naming them get no second error.
+  std::vector<std::string> invalid_time_intervals_;
   // The file being read and its directory: alertd.yml, or the alertmanager.yml that
   // alertmanager_config_file names. Marks and *_file paths use them.
   std::string current_file_;

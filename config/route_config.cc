@@ -463,7 +463,10 @@ std::optional<Route> Loader::LoadRouteNode(const YAML::Node& node,
       bool defined = std::any_of(config_.time_intervals.begin(),
                                  config_.time_intervals.end(),
                                  [&](const TimeInterval& t) { return t.name == item.value; });
-      if (!defined && !routing_only_) {
+      bool invalid =
+          std::find(invalid_time_intervals_.begin(), invalid_time_intervals_.end(), item.value) !=
+          invalid_time_intervals_.end();
+      if (!defined && !invalid && !routing_only_) {
         std::string message = "time interval " + Quote(item.value) + " in " + key +
                               " is not defined; add it under time_intervals";
         if (!config_.time_intervals.empty()) {

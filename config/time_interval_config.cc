@@ -267,6 +267,8 @@ void Loader::LoadTimeIntervals(const Entry& entry, bool mute) {
     }
     if (errors_.size() == errors_before) {
       config_.time_intervals.push_back(std::move(interval));
+    } else if (!interval.name.empty()) {
+      invalid_time_intervals_.push_back(interval.name);
     }
   }
 }

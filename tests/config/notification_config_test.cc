@@ -376,6 +376,13 @@ INSTANTIATE_TEST_SUITE_P(
                  "alertd.yml:7:39: invalid end_time \"24:01\": use HH:MM from 00:00 to 24:00",
                  "alertd.yml:8:39: end_time 10:00 is not after start_time 10:00; to span "
                  "midnight, use two entries, one ending at 24:00"}},
+        BadCase{"InvalidIntervalNamedByRoute",
+                "route:\n  receiver: r\n  routes:\n  - receiver: r\n"
+                "    mute_time_intervals: [night]\nreceivers:\n- name: r\n"
+                "time_intervals:\n- name: night\n  time_intervals:\n"
+                "  - times: [{start_time: '22:00', end_time: '06:00'}]\n",
+                {"alertd.yml:11:45: end_time 06:00 is not after start_time 22:00; to span "
+                 "midnight, use two entries, one ending at 24:00"}},
         BadCase{"Ranges",
                 "time_intervals:\n- name: x\n  time_intervals:\n"
                 "  - weekdays: [mon, 'friday:monday', 'a:b:c']\n"
