@@ -542,6 +542,8 @@ void Daemon::Shutdown() {
   StopRemoteParts(remote_);
   if (dispatcher_) {
     dispatcher_->Stop();
+    // Waits for the sends in flight; queued ones are sent again after the next start.
+    dispatcher_.reset();
   }
   log_->info("Stopped");
 }

@@ -189,6 +189,14 @@ class Dispatcher::Worker {
     cv_.notify_one();
   }
 
+  // Removes the jobs that have not started and returns how many there were.
+  size_t DropQueued() {
+    std::lock_guard lock(mu_);
+    size_t dropped = queue_.size();
+    queue_.clear();
+    return dropped;
+  }
+
  private:
   void Loop() {
     std::unique_lock lock(mu_);
@@ -274,6 +282,16 @@ Dispatcher::Dispatcher(const config::Route& route,
 
 Dispatcher::~Dispatcher() {
   Stop();
+  // Sends not started yet are dropped, so stopping waits only for those in flight. The
+  // notification log has no record of them, so the next start sends them again.
+  size_t dropped = 0;
+  for (size_t i = 0; i + 1 < workers_.size(); ++i) {
+    dropped += workers_[i]->DropQueued();
+  }
+  if (dropped > 0) {
+    Logger("notify")->warn(
+        "Stopping with sends still queued; they are sent after the next start sends={}", dropped);
+  }
   // Joined first: their jobs use everything below.
   workers_.clear();
 }

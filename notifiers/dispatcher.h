@@ -132,7 +132,8 @@ class Dispatcher {
              const Clock* clock,
              DispatcherOptions options = {});
 
-  // Stops the Start() loop and waits for the jobs on the owned worker thread.
+  // Stops the Start() loop, drops the sends that have not started on the owned workers, and
+  // waits for those in flight.
   ~Dispatcher();
 
   Dispatcher(const Dispatcher&) = delete;

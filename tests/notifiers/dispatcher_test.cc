@@ -960,5 +960,42 @@ TEST(DispatcherWorkerTest, HangingIntegrationDelaysNoOther) {
   EXPECT_EQ(dispatcher.Counters()[1].notifications_sent, 1u);
 }
 
+TEST(DispatcherWorkerTest, DestructionDropsQueuedSends) {
+  config::Route route;
+  route.receiver = "team";
+  route.group_wait = Duration(0);
+  route.group_by = {"alertname"};
+  FakeClock clock(kStart);
+  FakeStateStore store;
+  auto gate = std::make_shared<GateNotifier::Gate>();
+  std::map<std::string, std::vector<std::unique_ptr<Notifier>>> receivers;
+  receivers["team"].push_back(std::make_unique<GateNotifier>(gate));
+  DispatcherOptions options;
+  options.sends_per_integration = 1;
+  auto dispatcher =
+      std::make_unique<Dispatcher>(route, std::move(receivers), &store, &clock, std::move(options));
+
+  // Three groups: the first send blocks the only thread, the other two wait in the queue.
+  for (const char* name : {"A", "B", "C"}) {
+    NotifyAlert alert;
+    alert.labels = Labels{{"alertname", name}};
+    alert.starts_at = kStart;
+    dispatcher->Put({alert});
+  }
+  dispatcher->Tick();
+  {
+    std::unique_lock lock(gate->mu);
+    ASSERT_TRUE(gate->cv.wait_for(lock, seconds(10), [&] { return gate->entered; }));
+  }
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    gate->Release();
+  });
+  dispatcher.reset();
+  releaser.join();
+  std::lock_guard lock(gate->mu);
+  EXPECT_EQ(gate->calls, 1);
+}
+
 }  // namespace
 }  // namespace alertd
