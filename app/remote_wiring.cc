@@ -1,40 +1,9 @@
 #include "app/remote_wiring.h"
 
 #include "common/logging.h"
+#include "notifiers/http_options.h"
 
 namespace alertd {
-namespace {
-
-std::string Base64(std::string_view text) {
-  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < text.size(); i += 3) {
-    uint32_t n = (static_cast<unsigned char>(text[i]) << 16) |
-                 (static_cast<unsigned char>(text[i + 1]) << 8) |
-                 static_cast<unsigned char>(text[i + 2]);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
-  }
-  if (i + 1 == text.size()) {
-    uint32_t n = static_cast<unsigned char>(text[i]) << 16;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == text.size()) {
-    uint32_t n = (static_cast<unsigned char>(text[i]) << 16) |
-                 (static_cast<unsigned char>(text[i + 1]) << 8);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
-}  // namespace
 
 RemoteEndpoint MakeEndpoint(const std::string& url,
                             Duration timeout,
@@ -42,19 +11,10 @@ RemoteEndpoint MakeEndpoint(const std::string& url,
   RemoteEndpoint endpoint;
   endpoint.url = url;
   endpoint.timeout = timeout;
-  if (!http.basic_auth_username.empty()) {
-    endpoint.headers.emplace_back(
-        "Authorization",
-        "Basic " + Base64(http.basic_auth_username + ":" + http.basic_auth_password));
-  } else if (!http.authorization_credentials.empty()) {
-    endpoint.headers.emplace_back("Authorization",
-                                  http.authorization_type + " " + http.authorization_credentials);
+  if (auto header = AuthorizationHeader(http)) {
+    endpoint.headers.push_back(std::move(*header));
   }
-  endpoint.tls.ca_file = http.tls_config.ca_file;
-  endpoint.tls.cert_file = http.tls_config.cert_file;
-  endpoint.tls.key_file = http.tls_config.key_file;
-  endpoint.tls.insecure_skip_verify = http.tls_config.insecure_skip_verify;
-  endpoint.tls.min_version = http.tls_config.min_version;
+  endpoint.tls = TlsOptions(http.tls_config);
   return endpoint;
 }
 

@@ -8,6 +8,7 @@
 
 #include "common/logging.h"
 #include "notifiers/http_errors.h"
+#include "notifiers/http_options.h"
 #include "notifiers/payload.h"
 #include "rules/template.h"
 
@@ -314,6 +315,7 @@ Result<HttpResponse> SlackNotifier::Post(const std::string& body) const {
   request.method = "POST";
   request.url = config_.api_url;
   request.headers = {{"Content-Type", "application/json"}, {"User-Agent", "alertd"}};
+  ApplyHttpConfig(config_.http_config, request);
   request.body = body;
   return client_->Do(request);
 }

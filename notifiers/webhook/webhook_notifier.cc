@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "notifiers/http_errors.h"
+#include "notifiers/http_options.h"
 #include "notifiers/payload.h"
 
 namespace alertd {
@@ -70,6 +71,7 @@ Result<HttpResponse> WebhookNotifier::Post(const std::string& body) const {
   request.method = "POST";
   request.url = config_.url;
   request.headers = {{"Content-Type", "application/json"}, {"User-Agent", "alertd"}};
+  ApplyHttpConfig(config_.http_config, request);
   request.body = body;
   return client_->Do(request);
 }

@@ -156,6 +156,32 @@ TEST(WebhookNotifierTest, PostsJsonToTheUrl) {
   EXPECT_TRUE(has_json_type);
 }
 
+TEST(WebhookNotifierTest, HttpConfigSetsAuthorizationAndTls) {
+  auto client = std::make_shared<testing::FakeHttpClient>();
+  config::WebhookConfig config;
+  config.url = "https://127.0.0.1:9/hook";
+  config.http_config.basic_auth_username = "alertd";
+  config.http_config.basic_auth_password = "pa55";
+  config.http_config.tls_config.ca_file = "/etc/ssl/ca.pem";
+  config.http_config.tls_config.insecure_skip_verify = true;
+  auto webhook = WebhookNotifier::Create(config, client);
+  ASSERT_TRUE(webhook.ok());
+  Notification n =
+      MakeNotification("team", {FiringAlertA()}, kGroupLabels, "http://am.example:9093", kGroupKey);
+  EXPECT_FALSE((*webhook)->Notify(n).has_value());
+  std::vector<HttpRequest> requests = client->requests();
+  ASSERT_EQ(requests.size(), 1u);
+  std::string authorization;
+  for (const auto& [name, value] : requests[0].headers) {
+    if (name == "Authorization") {
+      authorization = value;
+    }
+  }
+  EXPECT_EQ(authorization, "Basic YWxlcnRkOnBhNTU=");
+  EXPECT_EQ(requests[0].tls.ca_file, "/etc/ssl/ca.pem");
+  EXPECT_TRUE(requests[0].tls.insecure_skip_verify);
+}
+
 TEST(WebhookNotifierTest, CreateRejectsEmptyUrl) {
   auto notifier =
       WebhookNotifier::Create(config::WebhookConfig{}, std::make_shared<testing::FakeHttpClient>());
