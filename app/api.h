@@ -37,7 +37,7 @@ struct ApiSources {
   // queries run with.
   const Queryable* storage = nullptr;
   promql::EngineOptions engine;
-  // What Alertmanager's API v2 endpoints read.
+  // Sources that Alertmanager's API v2 endpoints read.
   ApiV2Sources v2;
 };
 

@@ -11,6 +11,7 @@
 
 #include "common/http_client.h"
 #include "common/logging.h"
+#include "config/alertmanager_fields.h"
 #include "config/config.h"
 #include "web/api_json.h"
 
@@ -941,31 +942,6 @@ Result<std::string> AlertmanagerConfigOriginal(const std::string& yaml_text) {
                                                   "templates",
                                                   "time_intervals",
                                                   "mute_time_intervals"};
-  static const std::set<std::string> kGlobal = {"resolve_timeout",
-                                                "http_config",
-                                                "smtp_from",
-                                                "smtp_hello",
-                                                "smtp_smarthost",
-                                                "smtp_auth_username",
-                                                "smtp_auth_password",
-                                                "smtp_auth_password_file",
-                                                "smtp_auth_secret",
-                                                "smtp_auth_identity",
-                                                "smtp_require_tls",
-                                                "slack_api_url",
-                                                "slack_api_url_file",
-                                                "pagerduty_url",
-                                                "opsgenie_api_url",
-                                                "opsgenie_api_key",
-                                                "opsgenie_api_key_file",
-                                                "wechat_api_url",
-                                                "wechat_api_secret",
-                                                "wechat_api_corp_id",
-                                                "victorops_api_url",
-                                                "victorops_api_key",
-                                                "victorops_api_key_file",
-                                                "telegram_api_url",
-                                                "webex_api_url"};
   try {
     YAML::Node root = YAML::Load(yaml_text);
     YAML::Node out(YAML::NodeType::Map);
@@ -979,7 +955,9 @@ Result<std::string> AlertmanagerConfigOriginal(const std::string& yaml_text) {
           YAML::Node global(YAML::NodeType::Map);
           for (auto g = it->second.begin(); g != it->second.end(); ++g) {
             std::string name = g->first.as<std::string>("");
-            if (kGlobal.count(name)) {
+            const auto& global_fields = config::AlertmanagerGlobalFields();
+            if (std::find(global_fields.begin(), global_fields.end(), name) !=
+                global_fields.end()) {
               global[name] = YAML::Clone(g->second);
             }
           }

@@ -28,7 +28,7 @@
 
 namespace alertd {
 
-// What the handlers read. With a null pointer the endpoints respond as if nothing were
+// Sources the handlers read. With a null pointer the endpoints respond as if nothing were
 // configured: empty lists, and 503 for writes that need the missing component.
 struct ApiV2Sources {
   const Clock* clock = nullptr;

@@ -28,7 +28,7 @@ RemoteEndpoint MakeEndpoint(const std::string& url,
                             Duration timeout,
                             const config::HttpClientConfig& http);
 
-// Builds the parts `config` asks for; logs what it builds and a remote_write it ignores.
+// Builds the parts `config` configures. Logs each part it builds and each remote_write it ignores.
 RemoteParts BuildRemoteParts(const config::Config& config, std::shared_ptr<HttpClient> http);
 
 // Registers alertd_remote_write_* and alertd_alertmanager_* metrics. `parts` must outlive

@@ -2,13 +2,7 @@
 // defaults of the receivers' SMTP, Slack, HTTP and API settings.
 #include "config/config_internal.h"
 
-namespace alertd::config::internal {
-namespace {
-
-using yaml::Entry;
-using yaml::Position;
-
-}  // namespace
+namespace alertd::config {
 
 const std::vector<std::string_view>& AlertmanagerGlobalFields() {
   static const std::vector<std::string_view> fields{"resolve_timeout",
@@ -38,6 +32,14 @@ const std::vector<std::string_view>& AlertmanagerGlobalFields() {
                                                     "webex_api_url"};
   return fields;
 }
+
+namespace internal {
+namespace {
+
+using yaml::Entry;
+using yaml::Position;
+
+}  // namespace
 
 std::string SmtpHostPortProblem(std::string_view address) {
   // Go's net.SplitHostPort, which Alertmanager's HostPort uses: the host may be empty, the
@@ -209,4 +211,5 @@ void Loader::LoadAlertmanagerGlobal(const yaml::Fields& fields) {
   }
 }
 
-}  // namespace alertd::config::internal
+}  // namespace internal
+}  // namespace alertd::config

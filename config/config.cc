@@ -73,7 +73,7 @@ const yaml::Schema& GlobalSchema() {
                       "label_name_length_limit",
                       "label_value_length_limit"},
                      {}};
-    for (std::string_view field : internal::AlertmanagerGlobalFields()) {
+    for (std::string_view field : AlertmanagerGlobalFields()) {
       out.fields.push_back(field);
     }
     return out;
@@ -82,7 +82,7 @@ const yaml::Schema& GlobalSchema() {
 }
 
 const yaml::Schema& AlertmanagerGlobalSchema() {
-  static const yaml::Schema schema{"global", internal::AlertmanagerGlobalFields(), {}, {}};
+  static const yaml::Schema schema{"global", AlertmanagerGlobalFields(), {}, {}};
   return schema;
 }
 

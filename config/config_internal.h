@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/alertmanager_fields.h"
 #include "config/config.h"
 #include "rules/yaml_util.h"
 
@@ -145,9 +146,6 @@ class Loader {
   std::string current_file_;
   std::string current_base_dir_;
 };
-
-// The fields of Alertmanager 0.25's `global` section (am_global_config.cc).
-const std::vector<std::string_view>& AlertmanagerGlobalFields();
 
 // Reads the `query` section (query_config.cc).
 void LoadQueryConfig(const YAML::Node& node, QueryConfig& query, const yaml::ErrorSink& errors);

@@ -138,7 +138,7 @@ std::optional<TimeIntervalSpec::Range> ParseRange(std::string_view text,
   return TimeIntervalSpec::Range{*begin, *end};
 }
 
-// Why `name` is not a time zone of the tz database, or "".
+// Returns why `name` is not a time zone of the tz database, or "" when it is one.
 std::string LocationProblem(const std::string& name) {
   if (name.empty() || name == "UTC" || name == "Local") {
     return "";

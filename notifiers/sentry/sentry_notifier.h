@@ -83,7 +83,7 @@ class SentryNotifier final : public Notifier {
   std::string RenderEnvelope(const Notification& notification) const;
 
   // Turns the outcome of the envelope POST into an error (see ClassifyHttpResult). A 429 waits
-  // for X-Sentry-Rate-Limits, else Retry-After, else 60 s, as Sentry's SDK guidelines say.
+  // for X-Sentry-Rate-Limits, else Retry-After, else 60 s, following Sentry's SDK guidelines.
   std::optional<NotifyError> Classify(const Result<HttpResponse>& result) const;
 
   // notify::Notifier
