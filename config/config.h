@@ -38,6 +38,13 @@ struct ScrapeConfig {
   bool honor_timestamps = true;  // Prometheus default: use the timestamps an exposition gives
   std::vector<StaticConfig> static_configs;
   Mark mark;
+  // Prometheus's per-scrape limits; 0 means no limit. A scrape over a limit fails as a whole:
+  // the target is down with the reason and none of its samples are stored.
+  uint64_t sample_limit = 0;
+  uint64_t body_size_limit = 0;  // bytes of the uncompressed body
+  uint64_t label_limit = 0;      // labels per series, after relabeling
+  uint64_t label_name_length_limit = 0;
+  uint64_t label_value_length_limit = 0;
 };
 
 // Alertmanager's tls_config (prometheus/common config.TLSConfig).
@@ -282,6 +289,62 @@ struct StorageConfig {
 struct WebConfig {
   std::string listen_address = "127.0.0.1:9095";
   std::string external_url;  // empty: http://<listen_address>/
+  // Prometheus's web.config.file (tls_server_config, basic_auth_users) plus alertd's bearer
+  // tokens, resolved against base_dir; empty: plain HTTP without authentication. The
+  // --web.config.file flag overrides it.
+  std::string config_file;
+};
+
+// `rules`: restoring alert state after a restart, as Prometheus's --rules.alert.* flags.
+struct RulesConfig {
+  // A restored pending alert fires no earlier than this long after the start (Prometheus's
+  // --rules.alert.for-grace-period, default 10m), so a half-warm sample window cannot fire it.
+  Duration for_grace_period{600000};
+  // Restored `for` state is kept only when alertd was down for less than this
+  // (--rules.alert.for-outage-tolerance, default 1h); after a longer outage pending alerts
+  // start their `for` again. Firing alerts stay firing either way.
+  Duration for_outage_tolerance{3600000};
+};
+
+// `limits`: bounds on input that Prometheus has no setting for. 0 means no limit.
+struct LimitsConfig {
+  uint64_t max_line_length = 1 << 20;         // bytes of one exposition or rule file line
+  uint64_t max_rules = 0;                     // rules across all rule files
+  uint64_t max_template_output = 1 << 20;     // bytes one template expansion may produce
+  uint64_t max_request_body_size = 10 << 20;  // bytes of one HTTP request body
+};
+
+// `notifications`: the delivery queues of the router.
+struct NotificationsConfig {
+  // A notification that keeps failing is retried with backoff for at most this long after it
+  // was first queued, then dropped with an error log and counted.
+  Duration queue_max_age{3600000};
+  // On SIGTERM, sends in flight and queued are given this long to finish before the store is
+  // closed; what is left is sent after the next start.
+  Duration shutdown_timeout{30000};
+};
+
+// One inbound endpoint of `webhook_receivers`: POST /api/v1/webhook/<name>.
+struct WebhookReceiverConfig {
+  std::string name;  // [A-Za-z0-9_-]+
+  std::string type;  // "alertmanager", "grafana" or "json"
+  // Authentication, at most one of the three. With none, the endpoint is accepted only when
+  // the server listens on loopback addresses.
+  std::string bearer_token;  // secret; `authorization: {credentials[_file]}`
+  std::string basic_auth_username;
+  std::string basic_auth_password;  // secret; basic_auth.password[_file]
+  std::string hmac_secret;          // secret; hmac.secret[_file]
+  std::string hmac_header = "X-Hub-Signature-256";
+  std::string hmac_prefix = "sha256=";  // the lower-case hex digest follows it
+  uint64_t max_body_size = 1 << 20;     // bytes; larger bodies get 413
+  Labels labels;                        // added to every alert, replacing the payload's
+  // A firing alert without an update or a resolution for this long expires (logged).
+  Duration max_age{86400000};
+  // type json: templates over the parsed body. `alertname` is required among label_templates.
+  std::map<std::string, std::string> label_templates;
+  std::map<std::string, std::string> annotation_templates;
+  std::string resolved_template;  // output "true" means the event resolves the alert
+  Mark mark;
 };
 
 // Limits on each PromQL query, rule evaluations and the query API alike, with the defaults of
@@ -353,6 +416,10 @@ struct Config {
   // Shifts every group's evaluation time back (Prometheus 2.53's global.rule_query_offset);
   // a rule group's query_offset overrides it.
   Duration rule_query_offset{0};
+  RulesConfig rules;
+  LimitsConfig limits;
+  NotificationsConfig notifications;
+  std::vector<WebhookReceiverConfig> webhook_receivers;
 };
 
 // One problem found in a configuration file.

@@ -78,6 +78,9 @@ struct StoredReceivedAlert {
   TimePoint updated_at{};
   std::string generator_url;
   bool timeout = false;  // ends_at was set from resolve_timeout, not by the sender
+  // Name of the webhook_receivers endpoint the alert came in on; empty for alerts posted to
+  // /api/v2/alerts and alerts of alertd's own rules.
+  std::string received_from;
 
   friend bool operator==(const StoredReceivedAlert&, const StoredReceivedAlert&) = default;
 };
