@@ -22,6 +22,10 @@ const yaml::Schema kTopSchema{"the configuration",
                                "storage",
                                "web",
                                "query",
+                               "rules",
+                               "limits",
+                               "notifications",
+                               "webhook_receivers",
                                "alertmanager_config_file",
                                // prometheus.yml, and alertd's datasource (remote_config.cc)
                                "datasource",
@@ -89,7 +93,7 @@ const yaml::Schema& AlertmanagerGlobalSchema() {
 // Prometheus's storage section configures its TSDB, which alertd does not have.
 const yaml::Schema kStorageSchema{"storage", {"path"}, {"tsdb", "exemplars"}, {}};
 
-const yaml::Schema kWebSchema{"web", {"listen_address", "external_url"}, {}, {}};
+const yaml::Schema kWebSchema{"web", {"listen_address", "external_url", "config_file"}, {}, {}};
 
 }  // namespace
 
@@ -271,6 +275,16 @@ void Loader::LoadWeb(const YAML::Node& node) {
       }
     }
   }
+  if (const Entry* entry = fields.Find("config_file")) {
+    std::optional<std::string> path = yaml::ReadString(*entry, Sink());
+    if (path && path->empty()) {
+      Report(entry->value_position(),
+             "web config_file is empty; set it to the path of a web configuration file or remove "
+             "it");
+    } else if (path) {
+      config_.web.config_file = JoinPath(current_base_dir_, *path);
+    }
+  }
 }
 
 Config Loader::Load(const std::string& text) {
@@ -297,6 +311,19 @@ Config Loader::Load(const std::string& text) {
   }
   if (const Entry* entry = fields.Find("query")) {
     LoadQueryConfig(entry->value, config_.query, Sink());
+  }
+  if (const Entry* entry = fields.Find("rules")) {
+    LoadRulesConfig(entry->value, config_.rules, Sink());
+  }
+  if (const Entry* entry = fields.Find("limits")) {
+    LoadLimitsConfig(entry->value, config_.limits, Sink());
+  }
+  if (const Entry* entry = fields.Find("notifications")) {
+    LoadNotificationsConfig(entry->value, config_.notifications, Sink());
+  }
+  if (const Entry* entry = fields.Find("webhook_receivers")) {
+    LoadWebhookReceivers(
+        *entry, config_, [this](const Entry& file) { return ReadSecretFile(file); }, Sink());
   }
   LoadRemoteSections(fields, config_, Sink());
   if (const Entry* entry = fields.Find("alertmanager_config_file")) {

@@ -2,6 +2,7 @@
 // scrape_config.cc and alerting_config.cc (route and receivers). Not part of the API.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -151,6 +152,21 @@ class Loader {
 void LoadQueryConfig(const YAML::Node& node, QueryConfig& query, const yaml::ErrorSink& errors);
 // Reads datasource, remote_write, alerting and global rule_query_offset (remote_config.cc).
 void LoadRemoteSections(const yaml::Fields& top, Config& config, const yaml::ErrorSink& errors);
+// Reads the `rules` section (rules_config.cc).
+void LoadRulesConfig(const YAML::Node& node, RulesConfig& rules, const yaml::ErrorSink& errors);
+// Reads the `limits` section (limits_config.cc).
+void LoadLimitsConfig(const YAML::Node& node, LimitsConfig& limits, const yaml::ErrorSink& errors);
+// Reads the `notifications` section (notifications_config.cc).
+void LoadNotificationsConfig(const YAML::Node& node,
+                             NotificationsConfig& notifications,
+                             const yaml::ErrorSink& errors);
+// Reads `webhook_receivers` (webhook_receivers_config.cc). `read_file` reads a *_file secret
+// relative to the configuration's directory and reports its own errors.
+void LoadWebhookReceivers(
+    const yaml::Entry& entry,
+    Config& config,
+    const std::function<std::optional<std::string>(const yaml::Entry&)>& read_file,
+    const yaml::ErrorSink& errors);
 
 // Joins a relative `path` to `base`; an absolute path is returned unchanged.
 std::string JoinPath(const std::string& base, const std::string& path);

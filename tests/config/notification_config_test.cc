@@ -757,7 +757,7 @@ TEST_F(AlertmanagerFileTest, ErrorsNameTheFile) {
   EXPECT_EQ(Errors(path),
             (std::vector<std::string>{
                 path + ":2:7: unknown field \"foo\" in web; valid fields are: listen_address, "
-                       "external_url",
+                       "external_url, config_file",
                 am + ":2:3: unknown field \"scrape_interval\" in global; valid fields are: "
                      "resolve_timeout, http_config, smtp_from, smtp_hello, smtp_smarthost, "
                      "smtp_auth_username, smtp_auth_password, smtp_auth_password_file, "
