@@ -180,23 +180,33 @@ bool StatusHasNoBody(int status) {
   return status < 200 || status == 204 || status == 304;
 }
 
+struct RouteHandler {
+  HttpHandler handler;
+  HttpRouteOptions options;
+};
+
 struct Route {
-  std::map<std::string, HttpHandler> by_method;
+  std::map<std::string, RouteHandler> by_method;
 };
 
 struct RouteMatch {
   std::string pattern;  // the registered path or prefix
   HttpHandler handler;  // empty when nothing matched
+  HttpRouteOptions options;
   bool path_found = false;
   std::string allow;  // methods of the matched path, for 405
 };
 
 class Router {
  public:
-  void Add(bool prefix, std::string method, std::string path, HttpHandler handler) {
+  void Add(bool prefix,
+           std::string method,
+           std::string path,
+           HttpHandler handler,
+           HttpRouteOptions options) {
     std::lock_guard lock(mu_);
     auto& routes = prefix ? prefix_ : exact_;
-    routes[std::move(path)].by_method[std::move(method)] = std::move(handler);
+    routes[std::move(path)].by_method[std::move(method)] = {std::move(handler), options};
   }
 
   RouteMatch Find(const std::string& method, const std::string& path) const {
@@ -226,7 +236,8 @@ class Router {
       it = route->by_method.find("GET");
     }
     if (it != route->by_method.end()) {
-      match.handler = it->second;
+      match.handler = it->second.handler;
+      match.options = it->second.options;
       return match;
     }
     std::vector<std::string> methods;
@@ -280,6 +291,12 @@ class HttpServer::Impl {
 
   Status Start();
   void Stop();
+
+  // TODO: apply TLS and authentication.
+  Status UpdateSecurity(std::shared_ptr<const WebServerSecurity> security) {
+    (void)security;
+    return Status::Ok();
+  }
 
   void Register(Session* session, const std::shared_ptr<Session>& shared);
   void Unregister(Session* session);
@@ -878,12 +895,23 @@ HttpServer::~HttpServer() {
   Stop();
 }
 
-void HttpServer::Handle(std::string method, std::string path, HttpHandler handler) {
-  impl_->router().Add(false, std::move(method), std::move(path), std::move(handler));
+void HttpServer::Handle(std::string method,
+                        std::string path,
+                        HttpHandler handler,
+                        HttpRouteOptions route_options) {
+  impl_->router().Add(false, std::move(method), std::move(path), std::move(handler), route_options);
 }
 
-void HttpServer::HandlePrefix(std::string method, std::string prefix, HttpHandler handler) {
-  impl_->router().Add(true, std::move(method), std::move(prefix), std::move(handler));
+void HttpServer::HandlePrefix(std::string method,
+                              std::string prefix,
+                              HttpHandler handler,
+                              HttpRouteOptions route_options) {
+  impl_->router().Add(
+      true, std::move(method), std::move(prefix), std::move(handler), route_options);
+}
+
+Status HttpServer::UpdateSecurity(std::shared_ptr<const WebServerSecurity> security) {
+  return impl_->UpdateSecurity(std::move(security));
 }
 
 Status HttpServer::Start() {

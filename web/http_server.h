@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "web/web_config.h"
 
 namespace alertd {
 
@@ -77,6 +78,20 @@ struct HttpServerOptions {
   // prefix. Unrouted requests (404, 405) are not recorded, which keeps label values bounded.
   // The registry must outlive the server.
   metrics::Registry* metrics = nullptr;
+  // TLS and authentication from a web configuration file (LoadWebConfigFile). Null: plain
+  // HTTP without authentication. With TLS, Create reads the certificate, key and client CA
+  // files and fails when one is missing or invalid. With users or tokens, every request
+  // except those of routes registered with own_authentication needs valid credentials and
+  // gets 401 with "WWW-Authenticate: Basic" otherwise.
+  std::shared_ptr<const WebServerSecurity> security;
+};
+
+// Per-route settings for Handle and HandlePrefix.
+struct HttpRouteOptions {
+  // The handler authenticates requests itself (an inbound webhook endpoint with its own
+  // token, basic auth or HMAC), so the server-wide basic auth and bearer token check is
+  // skipped for this method and path. TLS still applies.
+  bool own_authentication = false;
 };
 
 // Routes requests to handlers by exact path or by path prefix. Routing rules:
@@ -99,9 +114,22 @@ class HttpServer {
 
   // Registers `handler` for requests with exactly this method and path. A later registration
   // of the same method and path replaces the earlier one.
-  void Handle(std::string method, std::string path, HttpHandler handler);
+  void Handle(std::string method,
+              std::string path,
+              HttpHandler handler,
+              HttpRouteOptions route_options = {});
   // Registers `handler` for this method and every path that starts with `prefix`.
-  void HandlePrefix(std::string method, std::string prefix, HttpHandler handler);
+  void HandlePrefix(std::string method,
+                    std::string prefix,
+                    HttpHandler handler,
+                    HttpRouteOptions route_options = {});
+
+  // Replaces the TLS and authentication settings (null: plain HTTP, no authentication), for
+  // a reload of the web configuration file. Connections accepted afterwards use the new TLS
+  // settings and every request checked afterwards the new credentials; open connections
+  // keep their TLS session. On error (an unreadable or invalid certificate or key) the
+  // current settings stay in effect. Thread-safe.
+  Status UpdateSecurity(std::shared_ptr<const WebServerSecurity> security);
 
   // Binds, listens and starts the server threads. Fails with kIo naming the address when the
   // address is in use or cannot be bound. A second call fails with kInternal.
