@@ -297,6 +297,10 @@ json AlertJson(const StoreAlert& alert,
     out["generatorURL"] = alert.generator_url;
   }
   out["labels"] = LabelsJson(alert.labels);
+  // alertd's own field: the webhook_receivers endpoint the alert came in on.
+  if (!alert.received_from.empty()) {
+    out["receivedFrom"] = alert.received_from;
+  }
   return out;
 }
 

@@ -154,6 +154,10 @@ void LoadQueryConfig(const YAML::Node& node, QueryConfig& query, const yaml::Err
 void LoadRemoteSections(const yaml::Fields& top, Config& config, const yaml::ErrorSink& errors);
 // Reads the `rules` section (rules_config.cc).
 void LoadRulesConfig(const YAML::Node& node, RulesConfig& rules, const yaml::ErrorSink& errors);
+// Reads a byte size (byte_size.cc) as Prometheus's body_size_limit does: B, KiB, MiB, ... EiB or
+// KB, MB, ... EB, all 1024 based, with fractions and sums such as 1.5MiB or 1GiB512MiB; a plain
+// integer is bytes. Returns nullopt for a null value and for a reported invalid one.
+std::optional<uint64_t> ReadByteSize(const yaml::Entry& entry, const yaml::ErrorSink& errors);
 // Reads the `limits` section (limits_config.cc).
 void LoadLimitsConfig(const YAML::Node& node, LimitsConfig& limits, const yaml::ErrorSink& errors);
 // Reads the `notifications` section (notifications_config.cc).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/duration.h"
 #include "common/logging.h"
 
 namespace alertd {
@@ -139,6 +140,28 @@ Status AlertStore::Put(std::vector<StoreAlert> alerts) {
   return written;
 }
 
+Status AlertStore::PutReceived(std::vector<StoreAlert> alerts,
+                               const std::string& endpoint,
+                               Duration max_age) {
+  TimePoint now = clock_->Now();
+  size_t firing = 0;
+  for (auto& alert : alerts) {
+    alert.received_from = endpoint;
+    if (alert.ends_at == TimePoint{}) {
+      alert.ends_at = now + max_age;
+      alert.timeout = true;
+      ++firing;
+    } else {
+      alert.timeout = false;
+    }
+  }
+  Logger("alerts")->debug("Webhook alerts received endpoint={} firing={} resolved={}",
+                          LogValue(endpoint),
+                          firing,
+                          alerts.size() - firing);
+  return Put(std::move(alerts));
+}
+
 std::vector<StoreAlert> AlertStore::List() const {
   std::lock_guard lock(mu_);
   std::vector<StoreAlert> out;
@@ -172,9 +195,6 @@ size_t AlertStore::Gc() {
       resolved.push_back(labels);
     }
   }
-  if (resolved.empty()) {
-    return 0;
-  }
   if (store_ != nullptr) {
     if (Status s = store_->WriteReceivedAlerts({}, resolved); !s.ok()) {
       // Kept in memory too, so memory and the database agree and the next run retries.
@@ -185,7 +205,19 @@ size_t AlertStore::Gc() {
     }
   }
   for (const auto& labels : resolved) {
-    alerts_.erase(labels);
+    auto it = alerts_.find(labels);
+    const StoreAlert& alert = it->second;
+    // Logged once, when the alert is dropped: until then it shows as resolved.
+    if (!alert.received_from.empty() && alert.timeout) {
+      Logger("alerts")->warn(
+          "Alert expired without a resolution endpoint={} alertname={} fingerprint={} "
+          "no_update_for={}",
+          LogValue(alert.received_from),
+          LogValue(alert.labels.Get("alertname")),
+          alert.labels.Fingerprint(),
+          FormatDuration(std::chrono::duration_cast<Duration>(alert.ends_at - alert.updated_at)));
+    }
+    alerts_.erase(it);
   }
   return resolved.size();
 }

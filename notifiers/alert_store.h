@@ -2,7 +2,7 @@
 // POST /api/v2/alerts and the alerts of alertd's own rules, keyed by label fingerprint and
 // merged the way types.Alert.Merge does. Every alert is written through to the StateStore, so a
 // restart keeps an alert whose sender stopped sending, and every Put is forwarded to a listener
-// (the dispatcher).
+// (the dispatcher). Alerts from webhook endpoints carry the endpoint's name in received_from.
 #pragma once
 
 #include <functional>
@@ -60,13 +60,21 @@ class AlertStore {
   // go on. The caller validates the alerts first.
   Status Put(std::vector<StoreAlert> alerts);
 
+  // Stores alerts that came in on the webhook_receivers endpoint `endpoint` (received_from is
+  // set to it) as Put does, except that a firing alert (zero ends_at) ends at now + max_age
+  // instead of now + resolve_timeout, so a sender's re-sent firing notifications extend it and
+  // its resolved notification ends it. An alert that reaches that end is logged by Gc as expired
+  // without a resolution.
+  Status PutReceived(std::vector<StoreAlert> alerts, const std::string& endpoint, Duration max_age);
+
   // Every alert in memory, ordered by labels.
   std::vector<StoreAlert> List() const;
   std::optional<StoreAlert> Get(const Labels& labels) const;
   size_t size() const;
 
   // Drops resolved alerts from memory and the StateStore (Alertmanager does this every 30
-  // minutes); returns how many were dropped.
+  // minutes); returns how many were dropped. Logs each webhook alert that ended by max_age
+  // rather than by a resolution.
   size_t Gc();
 
  private:

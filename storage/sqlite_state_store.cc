@@ -74,6 +74,9 @@ CREATE TABLE received_alerts (
 ) WITHOUT ROWID;
 CREATE INDEX received_alerts_by_fingerprint ON received_alerts (fingerprint);
 )sql"},
+    {3, R"sql(
+ALTER TABLE received_alerts ADD COLUMN received_from TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 static_assert(std::size(kMigrations) > 0 &&
@@ -119,10 +122,11 @@ constexpr std::array<const char*, kStatementCount> kStatementSql = {
     "INSERT OR REPLACE INTO silences (id, matchers, starts_at, ends_at, updated_at, created_by, "
     "comment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     "DELETE FROM silences WHERE ends_at < ?1",
-    "SELECT labels, annotations, starts_at, ends_at, updated_at, generator_url, timeout "
-    "FROM received_alerts ORDER BY labels",
+    "SELECT labels, annotations, starts_at, ends_at, updated_at, generator_url, timeout, "
+    "received_from FROM received_alerts ORDER BY labels",
     "INSERT OR REPLACE INTO received_alerts (labels, fingerprint, annotations, starts_at, "
-    "ends_at, updated_at, generator_url, timeout) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    "ends_at, updated_at, generator_url, timeout, received_from) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     "DELETE FROM received_alerts WHERE labels = ?1",
     "BEGIN IMMEDIATE",
     "COMMIT",
@@ -720,6 +724,7 @@ Result<std::vector<StoredReceivedAlert>> SqliteStateStore::LoadReceivedAlerts() 
     alert.updated_at = FromMillis(sqlite3_column_int64(stmt, 4));
     alert.generator_url = std::string(ColumnText(stmt, 5));
     alert.timeout = sqlite3_column_int(stmt, 6) != 0;
+    alert.received_from = std::string(ColumnText(stmt, 7));
     alerts.push_back(std::move(alert));
   }
   if (rc != SQLITE_DONE) {
@@ -754,6 +759,7 @@ Status SqliteStateStore::WriteReceivedAlerts(const std::vector<StoredReceivedAle
       sqlite3_bind_int64(stmt, 6, ToMillis(alert.updated_at));
       BindText(stmt, 7, alert.generator_url);
       sqlite3_bind_int(stmt, 8, alert.timeout ? 1 : 0);
+      BindText(stmt, 9, alert.received_from);
       if (Status s = StepDone(stmt, "write received alert " + alert.labels.ToString()); !s.ok()) {
         return s;
       }

@@ -7,6 +7,6 @@ namespace alertd {
 // Schema version this build writes and expects (PRAGMA user_version). Opening a database with
 // a lower version migrates it forward; a higher version is rejected, because an older alertd
 // cannot know what a newer schema means.
-inline constexpr int kStateSchemaVersion = 2;
+inline constexpr int kStateSchemaVersion = 3;
 
 }  // namespace alertd
