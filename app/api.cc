@@ -221,6 +221,22 @@ nlohmann::json TargetsJson(const std::vector<TargetStatus>& targets) {
   return nlohmann::json{{"activeTargets", active}, {"droppedTargets", nlohmann::json::array()}};
 }
 
+void RegisterReloadApi(HttpServer& server, ReloadFunction reload) {
+  HttpHandler handler = [reload = std::move(reload)](const HttpServerRequest&) {
+    std::vector<std::string> errors = reload();
+    if (errors.empty()) {
+      return HttpServerResponse::Text(200, "");
+    }
+    std::string body = "failed to reload config: ";
+    for (size_t i = 0; i < errors.size(); ++i) {
+      body += (i == 0 ? "" : "\n") + errors[i];
+    }
+    return HttpServerResponse::Text(500, body + "\n");
+  };
+  server.Handle("POST", "/-/reload", handler);
+  server.Handle("PUT", "/-/reload", handler);
+}
+
 void RegisterApi(HttpServer& server, const ApiSources* sources) {
   server.Handle("GET", "/-/healthy", HealthyHandler);
   server.Handle(

@@ -41,6 +41,15 @@ struct ApiSources {
   ApiV2Sources v2;
 };
 
+// Applies a new configuration and returns the problems that kept it from being applied, one
+// "FILE:LINE:COL: message" each; empty when it was applied.
+using ReloadFunction = std::function<std::vector<std::string>()>;
+
+// Registers POST and PUT /-/reload, as Prometheus's --web.enable-lifecycle endpoint (always on,
+// as in Alertmanager). Success answers 200 with an empty body; failure answers 500 with
+// "failed to reload config: " and the errors, one a line, as Prometheus does.
+void RegisterReloadApi(HttpServer& server, ReloadFunction reload);
+
 // Registers every endpoint on `server`. `sources` is read on each request: the daemon fills
 // it in as components start and must keep it alive while the server runs.
 void RegisterApi(HttpServer& server, const ApiSources* sources);

@@ -22,6 +22,10 @@ Command AddRunCommand(CLI::App& parent) {
   run->add_option(
          "--config.file", flags->daemon.config_file, "Path of the configuration file (alertd.yml).")
       ->default_val("alertd.yml");
+  run->add_option("--web.config.file",
+                  flags->daemon.web_config_file,
+                  "Path of the web configuration file (TLS and authentication); overrides "
+                  "web.config_file of the configuration.");
   run->add_option("--log.level", flags->log_level, "Log level: debug, info, warn or error.")
       ->default_val("info")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));

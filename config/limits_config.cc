@@ -28,15 +28,29 @@ void ReadLimit(const yaml::Fields& fields,
   }
 }
 
+// A byte size such as 1MiB or a plain number of bytes; 0 means no limit.
+void ReadByteLimit(const yaml::Fields& fields,
+                   const char* key,
+                   uint64_t& out,
+                   const yaml::ErrorSink& errors) {
+  const yaml::Entry* entry = fields.Find(key);
+  if (entry == nullptr) {
+    return;
+  }
+  std::optional<uint64_t> value = ReadByteSize(*entry, errors);
+  if (value) {
+    out = *value;
+  }
+}
+
 }  // namespace
 
-// TODO: accept byte sizes with units (1MiB) as Prometheus's body_size_limit does.
 void LoadLimitsConfig(const YAML::Node& node, LimitsConfig& limits, const yaml::ErrorSink& errors) {
   yaml::Fields fields = yaml::ReadMapping(node, kLimitsSchema, errors);
-  ReadLimit(fields, "max_line_length", limits.max_line_length, errors);
+  ReadByteLimit(fields, "max_line_length", limits.max_line_length, errors);
   ReadLimit(fields, "max_rules", limits.max_rules, errors);
-  ReadLimit(fields, "max_template_output", limits.max_template_output, errors);
-  ReadLimit(fields, "max_request_body_size", limits.max_request_body_size, errors);
+  ReadByteLimit(fields, "max_template_output", limits.max_template_output, errors);
+  ReadByteLimit(fields, "max_request_body_size", limits.max_request_body_size, errors);
 }
 
 }  // namespace alertd::config::internal

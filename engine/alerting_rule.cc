@@ -382,4 +382,15 @@ void AlertingRule::CopyStateFrom(const AlertingRule& previous) {
   status_.Set(previous.status_.Get());
 }
 
+std::vector<StoredAlert> AlertingRule::StoredAlerts() const {
+  std::lock_guard lock(mu_);
+  std::vector<StoredAlert> rows;
+  rows.reserve(alerts_.size());
+  for (const auto& [labels, tracked] : alerts_) {
+    rows.push_back(ToStored(tracked));
+  }
+  std::sort(rows.begin(), rows.end(), kByLabels);
+  return rows;
+}
+
 }  // namespace alertd

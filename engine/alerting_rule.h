@@ -170,6 +170,10 @@ class AlertingRule {
   // before a configuration reload, as Prometheus's Group.CopyState does.
   void CopyStateFrom(const AlertingRule& previous);
 
+  // Returns the store rows of every alert the rule tracks, under spec().rule_key, sorted by
+  // labels: what moves when the rule's key changes, or goes when the rule is removed.
+  std::vector<StoredAlert> StoredAlerts() const;
+
  private:
   struct TrackedAlert {
     Alert alert;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <utility>
 
 #include "common/logging.h"
 #include "engine/promql/parser.h"
@@ -36,6 +38,22 @@ std::string UrlEncode(std::string_view text) {
     }
   }
   return out;
+}
+
+// Identity of a rule across a reload, as Prometheus's nameAndLabels, plus the rule's kind so
+// that an alerting rule never takes the state of a recording rule.
+std::string ReloadIdentity(const rules::Rule& rule) {
+  auto labels = rule.labels;
+  std::sort(labels.begin(), labels.end());
+  std::string id = rule.is_alert ? "alert\x1f" : "record\x1f";
+  id += rule.name;
+  for (const auto& [name, value] : labels) {
+    id += '\x1f';
+    id += name;
+    id += '=';
+    id += value;
+  }
+  return id;
 }
 
 }  // namespace
@@ -198,6 +216,137 @@ Result<size_t> RuleManager::Restore() {
   // NOTE: rows whose rule no longer exists stay in the store untouched; their alerts are
   // neither restored nor resolved.
   return restored;
+}
+
+alertd::Status RuleManager::CopyStateFrom(RuleManager& old) {
+  if (&old == this) {
+    return alertd::Status::Ok();
+  }
+  auto logger = Logger("rules");
+  const TimePoint now = FromMillis(ToMillis(clock_->Now()));
+  std::map<std::pair<std::string, std::string>, Group*> old_groups;
+  for (auto& group : old.groups_) {
+    old_groups.emplace(std::pair{group->file, group->name}, group.get());
+  }
+  // Old rules not taken over yet, per group.
+  std::map<Group*, std::vector<bool>> taken;
+  for (auto& group : old.groups_) {
+    taken[group.get()].assign(group->rules.size(), false);
+  }
+
+  std::vector<StoredAlert> upserts;
+  std::vector<StoredAlert> deletes;
+  for (auto& group : groups_) {
+    auto found = old_groups.find({group->file, group->name});
+    if (found == old_groups.end()) {
+      continue;
+    }
+    Group& from = *found->second;
+    {
+      std::scoped_lock lock(group->mu, from.mu);
+      group->last_evaluation = from.last_evaluation;
+      group->evaluation_duration = from.evaluation_duration;
+    }
+    std::vector<bool>& used = taken[&from];
+    for (auto& slot : group->rules) {
+      const std::string identity = ReloadIdentity(*slot.source);
+      for (size_t j = 0; j < from.rules.size(); ++j) {
+        if (used[j] || ReloadIdentity(*from.rules[j].source) != identity) {
+          continue;
+        }
+        used[j] = true;
+        RuleSlot& previous = from.rules[j];
+        if (slot.alerting) {
+          slot.alerting->CopyStateFrom(*previous.alerting);
+          if (slot.alerting->spec().rule_key != previous.alerting->spec().rule_key) {
+            auto moved_from = previous.alerting->StoredAlerts();
+            auto moved_to = slot.alerting->StoredAlerts();
+            deletes.insert(deletes.end(), moved_from.begin(), moved_from.end());
+            upserts.insert(upserts.end(), moved_to.begin(), moved_to.end());
+          }
+        } else {
+          slot.recording->CopyStateFrom(*previous.recording);
+        }
+        break;
+      }
+    }
+  }
+
+  std::vector<NotifyAlert> resolved;
+  promql::Vector stale;
+  for (auto& group : old.groups_) {
+    const std::vector<bool>& used = taken[group.get()];
+    for (size_t j = 0; j < group->rules.size(); ++j) {
+      if (used[j]) {
+        continue;
+      }
+      RuleSlot& slot = group->rules[j];
+      promql::Vector series;
+      if (slot.alerting) {
+        auto alerts = slot.alerting->ActiveAlerts();
+        auto notify = ResolvedOfRemovedRule(*slot.alerting, alerts, now);
+        for (const auto& alert : notify) {
+          logger->info("Resolved the alert of a removed rule alert={} group={} labels={}",
+                       LogValue(slot.source->name),
+                       LogValue(group->name),
+                       LogValue(alert.labels.ToString()));
+        }
+        std::move(notify.begin(), notify.end(), std::back_inserter(resolved));
+        auto rows = slot.alerting->StoredAlerts();
+        deletes.insert(deletes.end(), rows.begin(), rows.end());
+        series = slot.alerting->StaleSeries(now);
+      } else {
+        series = slot.recording->StaleSeries(now);
+      }
+      std::move(series.begin(), series.end(), std::back_inserter(stale));
+    }
+  }
+
+  for (const auto& sample : stale) {
+    appender_->Append(sample.metric, sample.t, sample.v);
+  }
+  // A row that moves onto a key that an old rule also used is written, not deleted.
+  std::set<std::pair<std::string, Labels>> written;
+  for (const auto& row : upserts) {
+    written.emplace(row.rule_key, row.labels);
+  }
+  std::erase_if(deletes, [&](const StoredAlert& row) {
+    return written.contains({row.rule_key, row.labels});
+  });
+  alertd::Status status = alertd::Status::Ok();
+  if (!upserts.empty() || !deletes.empty()) {
+    status = store_->WriteAlerts(upserts, deletes);
+    if (!status.ok()) {
+      logger->error("Writing alert state after a reload failed alerts={} err={}",
+                    upserts.size() + deletes.size(),
+                    LogValue(status.error().message()));
+    }
+  }
+  if (options_.notify && !resolved.empty()) {
+    options_.notify(std::move(resolved));
+  }
+  return status;
+}
+
+std::vector<NotifyAlert> RuleManager::ResolvedOfRemovedRule(const AlertingRule& rule,
+                                                            const std::vector<Alert>& alerts,
+                                                            TimePoint now) const {
+  std::vector<Alert> ended;
+  for (const Alert& alert : alerts) {
+    bool firing = alert.state == AlertState::kFiring;
+    bool resolution_unsent = alert.state == AlertState::kInactive && alert.resolved_at &&
+                             *alert.resolved_at > alert.last_sent_at;
+    if (!firing && !resolution_unsent) {
+      continue;
+    }
+    Alert copy = alert;
+    if (firing) {
+      copy.state = AlertState::kInactive;
+      copy.resolved_at = now;
+    }
+    ended.push_back(std::move(copy));
+  }
+  return ToNotify(rule, std::move(ended));
 }
 
 void RuleManager::EvalGroup(size_t i) {

@@ -47,6 +47,10 @@ struct RuleManagerOptions {
   // Called after each group evaluation with the group index, its duration and the number of
   // rules that failed. May be empty.
   std::function<void(size_t, std::chrono::nanoseconds, size_t)> on_group_evaluated;
+  // How Restore treats the `for` of pending alerts (config::RulesConfig, Prometheus's
+  // --rules.alert.for-grace-period and --rules.alert.for-outage-tolerance); see Restore.
+  Duration for_grace_period{600000};
+  Duration for_outage_tolerance{3600000};
 };
 
 // Status of one rule for /api/v1/rules.
@@ -99,9 +103,30 @@ class RuleManager {
 
   // Loads alert state saved by an earlier run. With the local source, restored alerts are
   // held (not dropped or resolved) until their rule was evaluated on a window that covers its
-  // longest range since `now`; with options.query_source set they are not held. Returns the
-  // number of restored alerts.
+  // longest range since `now`; with options.query_source set they are not held. Firing alerts
+  // stay firing whatever their rule's `for`, and a keep_firing_for in progress continues from
+  // its stored start. Pending alerts follow Prometheus 2.42's RestoreForState with
+  // options.for_grace_period and options.for_outage_tolerance (AlertingRule::Restore). Stored
+  // alerts whose rule no longer exists are deleted from the store, and those that were firing
+  // (or resolved without the resolution sent) are handed to options.notify once as resolved at
+  // clock->Now(). Returns the number of restored alerts.
   Result<size_t> Restore();
+
+  // Takes over the state of `old`, the manager of the previous configuration, after a reload,
+  // as Prometheus 2.42's Group.CopyState: groups match by file and name, rules within a group
+  // by kind, name and labels (the n-th old rule with a given name and labels goes to the n-th
+  // new one). A matched alerting rule takes the old rule's alerts (pending with their
+  // active_at, firing, in keep_firing_for, resolved and still retained, with their last send
+  // time), written series, hold time and health; a matched recording rule its written series
+  // and health; a matched group its last evaluation time and duration. Store rows of a matched
+  // rule whose rule_key changed move to the new key. Old alerting rules without a match are
+  // removed: their firing alerts (and resolved ones whose resolution was not sent) go to
+  // options.notify once as resolved at clock->Now(), all their rows are deleted from the store,
+  // and the series of every unmatched old rule get a staleness marker through the appender.
+  // Call it on a new manager before its first EvalGroup, instead of Restore, once `old` no
+  // longer evaluates; `old` must not be evaluated afterwards. An error is a failed store
+  // write: the in-memory state is taken over all the same.
+  alertd::Status CopyStateFrom(RuleManager& old);
 
   // Evaluates group i once at clock->Now(). Thread-safe; evaluations of one group must not
   // overlap, which the scheduler guarantees.
@@ -141,6 +166,11 @@ class RuleManager {
               const Clock* clock);
 
   TemplateExpander MakeExpander() const;
+  // Turns the alerts of a rule that is gone into resolved notifications at `now`: those that
+  // were firing and those resolved whose resolution was not sent after resolved_at.
+  std::vector<NotifyAlert> ResolvedOfRemovedRule(const AlertingRule& rule,
+                                                 const std::vector<Alert>& alerts,
+                                                 TimePoint now) const;
   std::vector<NotifyAlert> ToNotify(const AlertingRule& rule, std::vector<Alert> alerts) const;
   std::string GeneratorUrl(const std::string& expr) const;
 

@@ -7,6 +7,7 @@
 #include <set>
 #include <utility>
 
+#include "common/duration.h"
 #include "common/logging.h"
 
 namespace alertd {
@@ -342,8 +343,11 @@ bool Dispatcher::TimeMuted(const Route& route, TimePoint now) const {
 
 void Dispatcher::Put(std::vector<NotifyAlert> alerts) {
   TimePoint now = clock_->Now();
-  inhibitor_.Put(alerts);
   std::lock_guard lock(mu_);
+  if (draining_) {
+    return;  // the alert store keeps them, and the next start puts them again
+  }
+  inhibitor_.Put(alerts);
   for (auto& alert : alerts) {
     for (const Route* route : tree_->Match(alert.labels)) {
       Labels group_labels = route->GroupLabels(alert.labels);
@@ -381,7 +385,7 @@ void Dispatcher::Tick() {
       if (group.flush) {
         AdvanceFlush(group, now, jobs);
       }
-      if (!group.flush && now >= group.next_flush) {
+      if (!group.flush && now >= group.next_flush && !draining_) {
         StartFlush(it->first, group, now, jobs);
       }
       if (!group.flush && group.alerts.empty()) {
@@ -390,7 +394,7 @@ void Dispatcher::Tick() {
         ++it;
       }
     }
-    if (now >= next_prune_) {
+    if (now >= next_prune_ && !draining_) {
       next_prune_ = now + kPruneInterval;
       jobs.push_back(Job{
           .worker = counters_.size(),
@@ -726,6 +730,7 @@ void Dispatcher::CompleteAttempt(const Attempt& attempt,
       groups_.erase(it);
     }
   }
+  drain_cv_.notify_all();
 }
 
 void Dispatcher::GiveUp(Group& group, size_t index, const NotifyError& error) {
@@ -790,6 +795,47 @@ void Dispatcher::Stop() {
   loop_cv_.notify_all();
   loop.join();
   Logger("notify")->info("Dispatcher stopped receiver={}", LogValue(tree_->receiver()));
+}
+
+void Dispatcher::Drain(Duration timeout) {
+  Stop();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto flushes_under_way = [this] {
+    return static_cast<size_t>(std::count_if(
+        groups_.begin(), groups_.end(), [](const auto& item) { return item.second.flush; }));
+  };
+  {
+    std::lock_guard lock(mu_);
+    draining_ = true;
+    Logger("notify")->info("Draining notifications flushes={} timeout={}",
+                           flushes_under_way(),
+                           FormatDuration(timeout));
+  }
+  size_t left = 0;
+  while (true) {
+    Tick();  // runs the retries that came due; starts no flush
+    std::unique_lock lock(mu_);
+    left = flushes_under_way();
+    const auto now = std::chrono::steady_clock::now();
+    if (left == 0 || now >= deadline) {
+      break;
+    }
+    // Woken by each completed attempt; the tick interval bounds the wait for a retry's time.
+    drain_cv_.wait_until(lock, std::min(deadline, now + options_.tick_interval));
+  }
+  size_t dropped = 0;
+  for (size_t i = 0; i + 1 < workers_.size(); ++i) {
+    dropped += workers_[i]->DropQueued();
+  }
+  if (left > 0) {
+    Logger("notify")->warn(
+        "Drain timed out with notifications undelivered; they are sent after the next start "
+        "flushes={} sends_dropped={}",
+        left,
+        dropped);
+  } else {
+    Logger("notify")->info("Drained notifications");
+  }
 }
 
 std::vector<IntegrationCounters> Dispatcher::Counters() const {

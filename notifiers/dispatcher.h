@@ -151,6 +151,14 @@ class Dispatcher {
   void Start();
   void Stop();
 
+  // For shutdown: stops the Start() loop and takes no new work (Put() ignores its alerts, and
+  // no flush starts, so groups still in group_wait are not sent), then runs the flushes under
+  // way, retries included, until each is delivered or given up, for at most `timeout` of
+  // steady time. Sends still queued then are dropped; a send in flight goes on, and the
+  // destructor waits for it. What was not delivered is missing from the notification log, so
+  // the next start sends it. Thread-safe; the dispatcher serves nothing after it.
+  void Drain(Duration timeout);
+
   // One entry per integration of each receiver some route uses, in receiver name and then
   // configuration order. Thread-safe.
   std::vector<IntegrationCounters> Counters() const;
@@ -298,6 +306,9 @@ class Dispatcher {
   Inhibitor inhibitor_;
 
   mutable std::mutex mu_;
+  // Set by Drain(): no new alerts or flushes. Notified when an attempt completes.
+  bool draining_ = false;
+  std::condition_variable drain_cv_;
   std::map<std::string, Group> groups_;  // by route ID and group labels
   std::vector<IntegrationCounters> counters_;
   uint64_t next_version_ = 0;

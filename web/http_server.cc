@@ -1,5 +1,8 @@
 #include "web/http_server.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -9,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 
 #include <boost/asio/bind_executor.hpp>
@@ -17,10 +21,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "common/logging.h"
 #include "web/metrics.h"
@@ -30,6 +36,7 @@ namespace alertd {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -260,7 +267,131 @@ class Router {
   std::map<std::string, Route> prefix_;
 };
 
-class Session;
+class SessionBase;
+
+// The TLS context and authenticator built from one WebServerSecurity. Immutable once built;
+// UpdateSecurity swaps in a new one, and sessions keep the one they were accepted with.
+struct SecurityState {
+  std::shared_ptr<const WebServerSecurity> config;  // never null
+  std::shared_ptr<ssl::context> tls;                // null: plain HTTP
+  std::shared_ptr<const WebAuthenticator> authenticator;
+};
+
+std::string OpenSslErrors() {
+  std::string out;
+  while (unsigned long code = ERR_get_error()) {
+    char buffer[256];
+    ERR_error_string_n(code, buffer, sizeof(buffer));
+    out += (out.empty() ? "" : "; ") + std::string(buffer);
+  }
+  return out.empty() ? "unknown OpenSSL error" : out;
+}
+
+Error TlsFileError(const WebServerSecurity& security,
+                   std::string_view field,
+                   const std::string& path,
+                   const std::string& reason) {
+  return Error::Invalid(security.file + ": cannot load " + std::string(field) + " \"" + path +
+                        "\": " + reason +
+                        ". Check that the file exists, is readable and holds "
+                        "PEM data.");
+}
+
+// Mirrors Go's tls.Config for exporter-toolkit's settings: client certificates as
+// client_auth_type says, protocol versions, TLS 1.2 cipher suites and curves.
+Result<std::shared_ptr<ssl::context>> BuildTlsContext(const WebServerSecurity& security) {
+  const WebTlsConfig& tls = *security.tls;
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+  SSL_CTX* native = context->native_handle();
+  ERR_clear_error();
+  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  if (tls.prefer_server_cipher_suites) {
+    SSL_CTX_set_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE);
+  }
+  if (SSL_CTX_use_certificate_chain_file(native, tls.cert_file.c_str()) != 1) {
+    return TlsFileError(security, "cert_file", tls.cert_file, OpenSslErrors());
+  }
+  if (SSL_CTX_use_PrivateKey_file(native, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return TlsFileError(security, "key_file", tls.key_file, OpenSslErrors());
+  }
+  if (SSL_CTX_check_private_key(native) != 1) {
+    ERR_clear_error();
+    return Error::Invalid(security.file + ": the private key in key_file \"" + tls.key_file +
+                          "\" does not match the certificate in cert_file \"" + tls.cert_file +
+                          "\". Use the key the certificate was issued for.");
+  }
+  if (SSL_CTX_set_min_proto_version(native, tls.min_version) != 1 ||
+      SSL_CTX_set_max_proto_version(native, tls.max_version) != 1) {
+    return Error::Invalid(security.file + ": the TLS versions of min_version and max_version " +
+                          "are not supported by this OpenSSL build: " + OpenSslErrors());
+  }
+  std::string ciphers = OpenSslCipherList(tls);
+  if (!ciphers.empty() && SSL_CTX_set_cipher_list(native, ciphers.c_str()) != 1) {
+    return Error::Invalid(security.file + ": no cipher suite of cipher_suites is available in " +
+                          "this OpenSSL build: " + OpenSslErrors());
+  }
+  std::string curves = OpenSslCurveList(tls);
+  if (!curves.empty() && SSL_CTX_set1_groups_list(native, curves.c_str()) != 1) {
+    return Error::Invalid(security.file + ": the curves of curve_preferences are not " +
+                          "available in this OpenSSL build: " + OpenSslErrors());
+  }
+  if (!tls.client_ca_file.empty()) {
+    if (SSL_CTX_load_verify_locations(native, tls.client_ca_file.c_str(), nullptr) != 1) {
+      return TlsFileError(security, "client_ca_file", tls.client_ca_file, OpenSslErrors());
+    }
+    // The CA names are sent in the certificate request, so clients pick a matching
+    // certificate.
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca_file.c_str());
+    if (names == nullptr) {
+      return TlsFileError(
+          security, "client_ca_file", tls.client_ca_file, "no certificate found in it");
+    }
+    SSL_CTX_set_client_CA_list(native, names);
+  }
+  int mode = SSL_VERIFY_NONE;
+  bool verify = false;
+  switch (tls.client_auth_type) {
+    case ClientAuthType::kNoClientCert:
+      break;
+    case ClientAuthType::kRequestClientCert:
+      mode = SSL_VERIFY_PEER;
+      break;
+    case ClientAuthType::kRequireAnyClientCert:
+      mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+      break;
+    case ClientAuthType::kVerifyClientCertIfGiven:
+      mode = SSL_VERIFY_PEER;
+      verify = true;
+      break;
+    case ClientAuthType::kRequireAndVerifyClientCert:
+      mode = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+      verify = true;
+      break;
+  }
+  // Without verification a client certificate is requested (or required) but any one is
+  // accepted, as Go does for RequestClientCert and RequireAnyClientCert.
+  SSL_verify_cb accept_any = [](int, X509_STORE_CTX*) {
+    return 1;
+  };
+  SSL_CTX_set_verify(native, mode, verify ? nullptr : accept_any);
+  ERR_clear_error();
+  return context;
+}
+
+Result<std::shared_ptr<const SecurityState>> BuildSecurityState(
+    std::shared_ptr<const WebServerSecurity> security) {
+  auto state = std::make_shared<SecurityState>();
+  state->config = security ? std::move(security) : std::make_shared<const WebServerSecurity>();
+  if (state->config->tls) {
+    Result<std::shared_ptr<ssl::context>> context = BuildTlsContext(*state->config);
+    if (!context.ok()) {
+      return context.error();
+    }
+    state->tls = std::move(*context);
+  }
+  state->authenticator = std::make_shared<const WebAuthenticator>(state->config);
+  return std::shared_ptr<const SecurityState>(std::move(state));
+}
 
 }  // namespace
 
@@ -292,14 +423,23 @@ class HttpServer::Impl {
   Status Start();
   void Stop();
 
-  // TODO: apply TLS and authentication.
   Status UpdateSecurity(std::shared_ptr<const WebServerSecurity> security) {
-    (void)security;
+    Result<std::shared_ptr<const SecurityState>> state = BuildSecurityState(std::move(security));
+    if (!state.ok()) {
+      return state.error();
+    }
+    std::lock_guard lock(mu_);
+    security_ = std::move(*state);
     return Status::Ok();
   }
 
-  void Register(Session* session, const std::shared_ptr<Session>& shared);
-  void Unregister(Session* session);
+  std::shared_ptr<const SecurityState> security() const {
+    std::lock_guard lock(mu_);
+    return security_;
+  }
+
+  void Register(SessionBase* session, const std::shared_ptr<SessionBase>& shared);
+  void Unregister(SessionBase* session);
 
   Router& router() { return router_; }
 
@@ -338,7 +478,8 @@ class HttpServer::Impl {
   // io_ is destroyed.
   mutable std::mutex mu_;
   std::condition_variable sessions_changed_;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;
+  std::shared_ptr<const SecurityState> security_;
   std::string bound_address_;
   bool started_ = false;
   bool running_ = false;  // threads were started
@@ -355,56 +496,111 @@ class HttpServer::Impl {
 
 namespace {
 
-// One client connection. All of its handlers run on the socket's strand, so its state needs
-// no lock. The session owns itself through the shared_ptr held by its pending operation.
-class Session : public std::enable_shared_from_this<Session> {
+// What the server needs of a connection of either kind (plain or TLS).
+class SessionBase {
  public:
-  Session(tcp::socket socket, HttpServer::Impl* server)
-      : stream_(std::move(socket)), server_(server) {
+  virtual ~SessionBase() = default;
+  // Called on the strand when the server stops: a connection that waits for or receives a
+  // request is closed now, and one whose request is in flight closes after its response.
+  virtual void OnServerStop() = 0;
+  // Closes the socket from outside the strand. REQUIRES: no thread runs the io_context.
+  virtual void CloseNow() = 0;
+  virtual asio::any_io_executor executor() = 0;
+};
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+// One client connection over `Stream`, beast::tcp_stream or TlsStream. All of its handlers
+// run on the socket's strand, so its state needs no lock. The session owns itself through
+// the shared_ptr held by its pending operation.
+template <typename Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  // `security` is the server's security state when the connection was accepted; it carries
+  // the TLS context for a TLS session.
+  Session(tcp::socket socket,
+          std::shared_ptr<const SecurityState> security,
+          HttpServer::Impl* server)
+      : security_(std::move(security)),
+        stream_(MakeStream(std::move(socket), *security_)),
+        server_(server) {
     beast::error_code ec;
-    tcp::endpoint remote = stream_.socket().remote_endpoint(ec);
+    tcp::endpoint remote = Lowest().socket().remote_endpoint(ec);
     remote_address_ = ec ? "unknown" : FormatEndpoint(remote);
   }
 
-  ~Session() { server_->Unregister(this); }
+  ~Session() override { server_->Unregister(this); }
 
   void Start() {
-    server_->Register(this, shared_from_this());
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    server_->Register(this, this->shared_from_this());
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
       if (self->server_->stopping()) {
         self->Close();
         return;
       }
-      self->ReadHeader();
+      if constexpr (kTls) {
+        self->Handshake();
+      } else {
+        self->ReadHeader();
+      }
     });
   }
 
-  // Called on the strand when the server stops: a connection that waits for or receives a
-  // request is closed now, and one whose request is in flight closes after its response.
-  void OnServerStop() {
+  void OnServerStop() override {
     if (state_ == State::kReading) {
       Close();
     }
   }
 
-  // Closes the socket from outside the strand. REQUIRES: no thread runs the io_context.
-  void CloseNow() { Close(); }
+  void CloseNow() override { Close(); }
 
-  asio::any_io_executor executor() { return stream_.get_executor(); }
+  asio::any_io_executor executor() override { return stream_.get_executor(); }
 
  private:
   enum class State { kReading, kHandling, kWriting, kClosed };
+
+  static Stream MakeStream(tcp::socket socket, const SecurityState& security) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *security.tls);
+    } else {
+      (void)security;
+      return Stream(std::move(socket));
+    }
+  }
+
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  std::shared_ptr<Session> Self() { return this->shared_from_this(); }
+
+  // The handshake shares the header timeout, so a client that connects and sends nothing is
+  // dropped as an idle plain connection is.
+  void Handshake() {
+    Lowest().expires_after(server_->options().header_timeout);
+    stream_.async_handshake(ssl::stream_base::server,
+                            beast::bind_front_handler(&Session::OnHandshake, Self()));
+  }
+
+  void OnHandshake(beast::error_code ec) {
+    if (ec) {
+      Logger("web")->debug("TLS handshake failed remote_address={} error={}",
+                           remote_address_,
+                           LogValue(ec.message()));
+      Close();
+      return;
+    }
+    ReadHeader();
+  }
 
   void ReadHeader() {
     state_ = State::kReading;
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_->options().max_header_bytes));
     parser_->body_limit(static_cast<uint64_t>(server_->options().max_body_bytes));
-    stream_.expires_after(server_->options().header_timeout);
-    http::async_read_header(stream_,
-                            buffer_,
-                            *parser_,
-                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+    Lowest().expires_after(server_->options().header_timeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_, beast::bind_front_handler(&Session::OnHeader, Self()));
   }
 
   void OnHeader(beast::error_code ec, size_t /*bytes*/) {
@@ -417,7 +613,7 @@ class Session : public std::enable_shared_from_this<Session> {
         !parser_->is_done()) {
       continue_.emplace(http::status::continue_, request.version());
       http::async_write(
-          stream_, *continue_, beast::bind_front_handler(&Session::OnContinue, shared_from_this()));
+          stream_, *continue_, beast::bind_front_handler(&Session::OnContinue, Self()));
       return;
     }
     ReadBody();
@@ -436,11 +632,9 @@ class Session : public std::enable_shared_from_this<Session> {
       Dispatch();
       return;
     }
-    stream_.expires_after(server_->options().body_timeout);
-    http::async_read(stream_,
-                     buffer_,
-                     *parser_,
-                     beast::bind_front_handler(&Session::OnBody, shared_from_this()));
+    Lowest().expires_after(server_->options().body_timeout);
+    http::async_read(
+        stream_, buffer_, *parser_, beast::bind_front_handler(&Session::OnBody, Self()));
   }
 
   void OnBody(beast::error_code ec, size_t /*bytes*/) {
@@ -502,6 +696,15 @@ class Session : public std::enable_shared_from_this<Session> {
   // Routes and runs the request. Sets `pattern` to the matched route when a handler ran.
   HttpServerResponse RunHandler(const HttpServerRequest& request, std::string& pattern) {
     RouteMatch match = server_->router().Find(request.method, request.path);
+    if (!(match.handler && match.options.own_authentication)) {
+      std::optional<HttpServerResponse> denied = Authenticate(request);
+      if (denied) {
+        if (match.handler) {
+          pattern = match.pattern;
+        }
+        return std::move(*denied);
+      }
+    }
     if (!match.path_found) {
       return HttpServerResponse::Text(404, "404 page not found\n");
     }
@@ -528,6 +731,26 @@ class Session : public std::enable_shared_from_this<Session> {
                          LogValue(request.path),
                          LogValue(failure));
     return HttpServerResponse::Text(500, "Internal Server Error\n");
+  }
+
+  // Returns the 401 response when the request lacks valid credentials. Nothing of the
+  // Authorization header is logged, not even the user name, which may be a mistyped password.
+  std::optional<HttpServerResponse> Authenticate(const HttpServerRequest& request) {
+    std::shared_ptr<const SecurityState> state = server_->security();
+    WebAuthenticator::Outcome outcome =
+        state->authenticator->Check(request.Header("authorization"));
+    if (outcome == WebAuthenticator::Outcome::kAllowed) {
+      return std::nullopt;
+    }
+    bool missing = outcome == WebAuthenticator::Outcome::kMissing;
+    Logger("web")->info("HTTP request unauthorized method={} path={} remote_address={} reason={}",
+                        request.method,
+                        LogValue(request.path),
+                        remote_address_,
+                        missing ? "missing credentials" : "invalid credentials");
+    HttpServerResponse response = HttpServerResponse::Text(401, "Unauthorized\n");
+    response.headers.emplace_back("WWW-Authenticate", "Basic");
+    return response;
   }
 
   void Dispatch() {
@@ -567,6 +790,9 @@ class Session : public std::enable_shared_from_this<Session> {
     for (auto& [name, value] : response.headers) {
       message->insert(name, value);
     }
+    for (const auto& [name, value] : server_->security()->config->headers) {
+      message->set(name, value);
+    }
     if (!StatusHasNoBody(response.status)) {
       message->content_length(response.body.size());
       if (!head) {
@@ -575,11 +801,10 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     message->keep_alive(keep_alive);
     response_ = message;
-    stream_.expires_after(server_->options().write_timeout);
-    http::async_write(
-        stream_,
-        *message,
-        beast::bind_front_handler(&Session::OnWrite, shared_from_this(), !keep_alive, linger));
+    Lowest().expires_after(server_->options().write_timeout);
+    http::async_write(stream_,
+                      *message,
+                      beast::bind_front_handler(&Session::OnWrite, Self(), !keep_alive, linger));
   }
 
   void OnWrite(bool close, bool linger, beast::error_code ec, size_t /*bytes*/) {
@@ -616,22 +841,22 @@ class Session : public std::enable_shared_from_this<Session> {
   void Linger() {
     state_ = State::kWriting;
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(kLingerTimeout);
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Lowest().expires_after(kLingerTimeout);
     linger_buffer_.resize(16 << 10);
     ReadLinger();
   }
 
   void ReadLinger() {
-    stream_.async_read_some(asio::buffer(linger_buffer_),
-                            [self = shared_from_this()](beast::error_code ec, size_t bytes) {
-                              self->lingered_bytes_ += bytes;
-                              if (ec || self->lingered_bytes_ > kLingerMaxBytes) {
-                                self->Close();
-                                return;
-                              }
-                              self->ReadLinger();
-                            });
+    Lowest().async_read_some(asio::buffer(linger_buffer_),
+                             [self = Self()](beast::error_code ec, size_t bytes) {
+                               self->lingered_bytes_ += bytes;
+                               if (ec || self->lingered_bytes_ > kLingerMaxBytes) {
+                                 self->Close();
+                                 return;
+                               }
+                               self->ReadLinger();
+                             });
   }
 
   void Close() {
@@ -640,11 +865,12 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     state_ = State::kClosed;
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Lowest().close();
   }
 
-  beast::tcp_stream stream_;
+  std::shared_ptr<const SecurityState> security_;  // declared before stream_, which uses it
+  Stream stream_;
   HttpServer::Impl* server_;
   std::string remote_address_;
   State state_ = State::kReading;
@@ -701,7 +927,13 @@ Status HttpServer::Impl::Start() {
   for (int i = 0; i < std::max(1, options_.threads); ++i) {
     threads_.emplace_back([this] { RunLoop(); });
   }
-  Logger("web")->info("HTTP server listening address={}", address());
+  {
+    std::shared_ptr<const SecurityState> state = security();
+    Logger("web")->info("HTTP server listening address={} tls={} authentication={}",
+                        address(),
+                        state->tls != nullptr,
+                        state->config->RequiresAuthentication());
+  }
   return Status::Ok();
 }
 
@@ -740,23 +972,29 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
-  std::make_shared<Session>(std::move(socket), this)->Start();
+  std::shared_ptr<const SecurityState> state = security();
+  if (state->tls) {
+    std::make_shared<Session<TlsStream>>(std::move(socket), std::move(state), this)->Start();
+  } else {
+    std::make_shared<Session<beast::tcp_stream>>(std::move(socket), std::move(state), this)
+        ->Start();
+  }
   Accept();
 }
 
-void HttpServer::Impl::Register(Session* session, const std::shared_ptr<Session>& shared) {
+void HttpServer::Impl::Register(SessionBase* session, const std::shared_ptr<SessionBase>& shared) {
   std::lock_guard lock(mu_);
   sessions_[session] = shared;
 }
 
-void HttpServer::Impl::Unregister(Session* session) {
+void HttpServer::Impl::Unregister(SessionBase* session) {
   std::lock_guard lock(mu_);
   sessions_.erase(session);
   sessions_changed_.notify_all();
 }
 
 void HttpServer::Impl::Stop() {
-  std::vector<std::shared_ptr<Session>> open;
+  std::vector<std::shared_ptr<SessionBase>> open;
   {
     std::lock_guard lock(mu_);
     if (!running_ || stopped_) {
@@ -885,8 +1123,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(const std::string& listen
   if (!endpoint.ok()) {
     return endpoint.error();
   }
-  return std::unique_ptr<HttpServer>(
-      new HttpServer(std::make_unique<Impl>(listen_address, *endpoint, options)));
+  auto impl = std::make_unique<Impl>(listen_address, *endpoint, options);
+  if (Status security = impl->UpdateSecurity(options.security); !security.ok()) {
+    return security.error();
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
