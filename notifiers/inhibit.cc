@@ -55,8 +55,10 @@ std::vector<std::string> Inhibitor::MutedBy(const Labels& labels, TimePoint now)
       continue;
     }
     const bool two_sided = MatchesAll(rule.config.source_matchers, labels);
-    for (const auto& [source, ends_at] : rule.sources) {
-      if (ResolvedAt(ends_at, now)) {
+    for (const auto& entry : rule.sources) {
+      // A named reference, because clang 14 cannot capture a structured binding in a lambda.
+      const Labels& source = entry.first;
+      if (ResolvedAt(entry.second, now)) {
         continue;
       }
       bool equal = std::all_of(

@@ -146,7 +146,8 @@ TEST(LimitsConfigTest, ReportsBadValues) {
       {"limits:\n  max_rules: 1KiB\n",
        "alertd.yml:2:14: invalid max_rules \"1KiB\": expected an integer"},
       {"limits:\n  max_line: 10\n",
-       "alertd.yml:2:3: unknown field \"max_line\" in limits; did you mean \"max_rules\"?"},
+       "alertd.yml:2:3: unknown field \"max_line\" in limits; valid fields are: max_line_length, "
+       "max_rules, max_template_output, max_request_body_size"},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(Errors(c.text), std::vector<std::string>{c.error}) << c.text;

@@ -133,26 +133,26 @@ INSTANTIATE_TEST_SUITE_P(
                 std::string(kHead) + "  - type: json_x\n",
                 {"alertd.yml:2:5: webhook receiver has no name: set name, which makes the "
                  "endpoint /api/v1/webhook/NAME",
-                 "alertd.yml:2:13: webhook receiver: unknown type \"json_x\"; use alertmanager, "
+                 "alertd.yml:2:11: webhook receiver: unknown type \"json_x\"; use alertmanager, "
                  "grafana or json"}},
         BadCase{"InvalidName",
                 std::string(kHead) + "  - {name: 'a/b', type: grafana}\n",
-                {"alertd.yml:2:11: invalid webhook receiver name \"a/b\": use only letters, "
+                {"alertd.yml:2:12: invalid webhook receiver name \"a/b\": use only letters, "
                  "digits, '_' and '-', because the name is the last part of the URL path "
                  "/api/v1/webhook/NAME"}},
         BadCase{"DuplicateName",
                 std::string(kHead) + "  - {name: a, type: grafana}\n  - {name: a, type: json_x}\n",
-                {"alertd.yml:3:13: webhook receiver \"a\": unknown type \"json_x\"; use "
-                 "alertmanager, grafana or json",
-                 "alertd.yml:3:11: duplicate webhook receiver name \"a\": each endpoint needs its "
-                 "own name"}},
+                {"alertd.yml:3:12: duplicate webhook receiver name \"a\": each endpoint needs its "
+                 "own name",
+                 "alertd.yml:3:21: webhook receiver \"a\": unknown type \"json_x\"; use "
+                 "alertmanager, grafana or json"}},
         BadCase{"MissingType",
                 std::string(kHead) + "  - name: a\n",
                 {"alertd.yml:2:5: webhook receiver \"a\" has no type: set type to alertmanager, "
                  "grafana or json"}},
         BadCase{"UnknownField",
                 std::string(kHead) + "  - {name: a, type: grafana, max_ag: 1h}\n",
-                {"alertd.yml:2:31: unknown field \"max_ag\" in webhook receiver; did you mean "
+                {"alertd.yml:2:30: unknown field \"max_ag\" in webhook receiver; did you mean "
                  "\"max_age\"?"}},
         BadCase{"TwoAuthentications",
                 std::string(kHead) +
@@ -165,7 +165,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"CredentialsAndFile",
                 std::string(kHead) + "  - name: a\n    type: grafana\n"
                                      "    authorization: {credentials: x, credentials_file: f}\n",
-                {"alertd.yml:4:38: webhook receiver \"a\" authorization: set credentials or "
+                {"alertd.yml:4:37: webhook receiver \"a\" authorization: set credentials or "
                  "credentials_file, not both"}},
         BadCase{"NoCredentials",
                 std::string(kHead) + "  - name: a\n    type: grafana\n    authorization: {}\n",
@@ -174,12 +174,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"EmptyCredentials",
                 std::string(kHead) +
                     "  - name: a\n    type: grafana\n    authorization: {credentials: ''}\n",
-                {"alertd.yml:4:33: webhook receiver \"a\" authorization credentials is empty; "
+                {"alertd.yml:4:34: webhook receiver \"a\" authorization credentials is empty; "
                  "set a secret or remove authorization"}},
         BadCase{"NotBearer",
                 std::string(kHead) + "  - name: a\n    type: grafana\n"
                                      "    authorization: {type: Basic, credentials: x}\n",
-                {"alertd.yml:4:26: webhook receiver \"a\" authorization: type \"Basic\" is not "
+                {"alertd.yml:4:27: webhook receiver \"a\" authorization: type \"Basic\" is not "
                  "supported; only Bearer is, so remove type or set it to Bearer"}},
         BadCase{
             "BasicAuthWithoutUsername",
@@ -188,7 +188,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"BasicAuthUsernameWithColon",
                 std::string(kHead) + "  - name: a\n    type: grafana\n"
                                      "    basic_auth: {username: 'a:b', password: p}\n",
-                {"alertd.yml:4:27: webhook receiver \"a\" basic_auth: the username must not "
+                {"alertd.yml:4:28: webhook receiver \"a\" basic_auth: the username must not "
                  "contain ':', because HTTP basic authentication separates the username from "
                  "the password with it"}},
         BadCase{
@@ -206,16 +206,16 @@ INSTANTIATE_TEST_SUITE_P(
                 {"alertd.yml:4:5: webhook receiver \"a\" hmac: set secret or secret_file"}},
         BadCase{"BadByteSize",
                 std::string(kHead) + "  - {name: a, type: grafana, max_body_size: 1MiBs}\n",
-                {"alertd.yml:2:46: invalid byte size \"1MiBs\" in max_body_size: use a plain "
+                {"alertd.yml:2:45: invalid byte size \"1MiBs\" in max_body_size: use a plain "
                  "number of bytes or a number with a unit such as 512KiB, 10MB or 1GiB (KB, MB "
                  "and GB are 1024 based like KiB, MiB and GiB)"}},
         BadCase{"ZeroByteSize",
                 std::string(kHead) + "  - {name: a, type: grafana, max_body_size: 0}\n",
-                {"alertd.yml:2:46: webhook receiver \"a\": max_body_size must be positive; "
+                {"alertd.yml:2:45: webhook receiver \"a\": max_body_size must be positive; "
                  "remove it for the default of 1MiB"}},
         BadCase{"ZeroMaxAge",
                 std::string(kHead) + "  - {name: a, type: grafana, max_age: 0s}\n",
-                {"alertd.yml:2:40: webhook receiver \"a\": max_age must be positive, got 0s; set "
+                {"alertd.yml:2:39: webhook receiver \"a\": max_age must be positive, got 0s; set "
                  "how long a firing alert lasts without an update, for example 24h"}},
         BadCase{"BadLabelName",
                 std::string(kHead) + "  - {name: a, type: grafana, labels: {bad-name: x}}\n",
@@ -240,13 +240,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"JsonTemplateParseError",
                 std::string(kHead) + "  - name: a\n    type: json\n    json:\n"
                                      "      labels:\n        alertname: '{{ .check.name '\n",
-                {"alertd.yml:6:31: webhook receiver \"a\": invalid template in "
+                {"alertd.yml:6:36: webhook receiver \"a\": invalid template in "
                  "json.labels.alertname: template: json.labels.alertname:1: unclosed action"}},
         BadCase{"JsonResolvedTemplateParseError",
                 std::string(kHead) + "  - name: a\n    type: json\n    json:\n"
                                      "      labels: {alertname: x}\n"
                                      "      resolved: '{{ if }}'\n",
-                {"alertd.yml:6:19: webhook receiver \"a\": invalid template in json.resolved: "
+                {"alertd.yml:6:24: webhook receiver \"a\": invalid template in json.resolved: "
                  "template: json.resolved:1: missing value for if"}},
         BadCase{"JsonBadAnnotationName",
                 std::string(kHead) + "  - name: a\n    type: json\n    json:\n"
@@ -325,7 +325,7 @@ TEST_F(WebhookReceiversSecretFiles, ReportsAMissingSecretFileAndDropsTheEndpoint
   EXPECT_FALSE(config.ok());
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].ToString(),
-            file + ":2:51: cannot read secret_file \"" + (dir_ / "absent").string() +
+            file + ":2:50: cannot read secret_file \"" + (dir_ / "absent").string() +
                 "\": No such file or directory");
 }
 

@@ -167,8 +167,10 @@ TEST(RuleManagerCopyState, RemovedRuleIsResolvedOnceAndDeletedFromStore) {
   auto matcher = LabelMatcher::Create(MatchType::kEqual, "__name__", "ALERTS");
   ASSERT_TRUE(matcher.ok());
   auto series = f.samples.Select({*matcher}, 0, ToMillis(f.clock.Now()));
-  ASSERT_EQ(series.size(), 1u);
-  EXPECT_TRUE(IsStaleNaN(series[0].samples.back().v));
+  ASSERT_EQ(series.size(), 2u);  // alertstate="pending", then alertstate="firing"
+  for (const auto& s : series) {
+    EXPECT_TRUE(IsStaleNaN(s.samples.back().v)) << s.labels.ToString();
+  }
 
   for (int i = 0; i < 10; ++i) {
     f.Up(0);
@@ -300,6 +302,53 @@ TEST(RuleManagerCopyState, RenamedGroupIsANewGroup) {
   EXPECT_EQ(f.notified.size(), 2u);
   EXPECT_TRUE(next->ActiveAlerts().empty());
   EXPECT_EQ(next->Status()[0].last_evaluation, TimePoint{});
+}
+
+TEST(RuleManagerRestore, RestartResolvesAlertsOfRemovedRulesOnce) {
+  ReloadFixture f;
+  auto old = f.Build(kUpRule);
+  FireDown(f, *old);
+  const size_t notified_before = f.notified.size();
+  ASSERT_EQ(f.Rows().size(), 1u);
+  ASSERT_EQ(f.Rows()[0].state, AlertState::kFiring);
+
+  // The process restarts with the rule gone.
+  auto restarted = f.Build(
+      "groups:\n  - name: g\n    interval: 10s\n    rules:\n"
+      "      - alert: Other\n        expr: up == 5\n");
+  auto restored = restarted->Restore();
+  ASSERT_TRUE(restored.ok()) << restored.error().message();
+  EXPECT_EQ(*restored, 0u);
+  ASSERT_EQ(f.notified.size(), notified_before + 1);
+  const NotifyAlert& resolved = f.notified.back();
+  EXPECT_EQ(resolved.labels.Get("alertname"), "Down");
+  EXPECT_EQ(resolved.labels.Get("severity"), "page");
+  EXPECT_EQ(resolved.ends_at, f.clock.Now());
+  EXPECT_TRUE(resolved.ResolvedAt(f.clock.Now()));
+  EXPECT_TRUE(f.Rows().empty());
+
+  // A second restart finds nothing left to resolve.
+  auto again = f.Build(
+      "groups:\n  - name: g\n    interval: 10s\n    rules:\n"
+      "      - alert: Other\n        expr: up == 5\n");
+  ASSERT_TRUE(again->Restore().ok());
+  EXPECT_EQ(f.notified.size(), notified_before + 1);
+}
+
+TEST(RuleManagerRestore, PendingAlertOfRemovedRuleIsDroppedSilently) {
+  ReloadFixture f;
+  auto old = f.Build(kUpRule);
+  f.Up(0);
+  f.Step(*old);  // pending: `for` is 20s
+  ASSERT_EQ(f.Rows().size(), 1u);
+  ASSERT_EQ(f.Rows()[0].state, AlertState::kPending);
+  const size_t notified_before = f.notified.size();
+  auto restarted = f.Build(
+      "groups:\n  - name: g\n    interval: 10s\n    rules:\n"
+      "      - alert: Other\n        expr: up == 5\n");
+  ASSERT_TRUE(restarted->Restore().ok());
+  EXPECT_EQ(f.notified.size(), notified_before);
+  EXPECT_TRUE(f.Rows().empty());
 }
 
 }  // namespace

@@ -208,7 +208,7 @@ TEST_F(InboundEndpointTest, AuthenticationIsCheckedBeforeTheBodySize) {
   EXPECT_EQ(response.status, 413);
   EXPECT_EQ(response.reason, "too_large");
   const std::string expected =
-      R"({"error":"the body is larger than max_body_size (10 bytes)","status":"error"})";
+      R"json({"error":"the body is larger than max_body_size (10 bytes)","status":"error"})json";
   EXPECT_EQ(response.body, expected);
 }
 
@@ -257,7 +257,7 @@ TEST_F(InboundEndpointTest, InvalidJsonIs400) {
   EXPECT_EQ(response.reason, "invalid_json");
   EXPECT_EQ(json::parse(response.body)["error"],
             "the body is not valid JSON: [json.exception.parse_error.101] parse error at line 1, "
-            "column 12: syntax error while parsing value - unexpected end of input; expected '[', "
+            "column 13: syntax error while parsing value - unexpected end of input; expected '[', "
             "'{', or a literal");
 }
 

@@ -276,7 +276,8 @@ TEST(SqliteStateStoreTest, NewerSchemaVersionIsRejected) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().message(),
             "state database " + path +
-                " has schema version 99, newer than the version 2 this alertd supports. Run a "
+                " has schema version 99, newer than the version " + std::to_string(kStateSchemaVersion) +
+                " this alertd supports. Run a "
                 "newer alertd or move the file away");
 }
 
