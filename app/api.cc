@@ -273,6 +273,9 @@ void RegisterApi(HttpServer& server, const ApiSources* sources) {
     }
     return ApiSuccess(TargetsJson(targets));
   });
+  server.Handle("GET", "/api/v1/status/config", [sources](const HttpServerRequest&) {
+    return ApiSuccess(nlohmann::json{{"yaml", sources->config_yaml}});
+  });
   RegisterQueryApi(server, sources);
   RegisterApiV2(server, &sources->v2);
 }

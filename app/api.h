@@ -37,6 +37,9 @@ struct ApiSources {
   // queries run with.
   const Queryable* storage = nullptr;
   promql::EngineOptions engine;
+  // The loaded alertd.yml with secrets redacted (RedactedConfigYaml), for
+  // GET /api/v1/status/config.
+  std::string config_yaml;
   // Sources that Alertmanager's API v2 endpoints read.
   ApiV2Sources v2;
 };

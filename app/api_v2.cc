@@ -682,7 +682,8 @@ const std::set<std::string>& SecretKeys() {
                                              "client_secret",
                                              "slack_api_url",
                                              "dsn",
-                                             "auth_token"};
+                                             "auth_token",
+                                             "secret"};  // webhook_receivers hmac.secret
   return keys;
 }
 
@@ -984,6 +985,21 @@ Result<std::string> AlertmanagerConfigOriginal(const std::string& yaml_text) {
     Redact(out, "");
     YAML::Emitter emitter;
     emitter << out;
+    return std::string(emitter.c_str()) + "\n";
+  } catch (const YAML::Exception& e) {
+    return Error::Invalid(std::string("invalid configuration YAML: ") + e.what());
+  }
+}
+
+Result<std::string> RedactedConfigYaml(const std::string& yaml_text) {
+  try {
+    YAML::Node root = YAML::Load(yaml_text);
+    if (!root.IsDefined() || root.IsNull()) {
+      return std::string();
+    }
+    Redact(root, "");
+    YAML::Emitter emitter;
+    emitter << root;
     return std::string(emitter.c_str()) + "\n";
   } catch (const YAML::Exception& e) {
     return Error::Invalid(std::string("invalid configuration YAML: ") + e.what());

@@ -70,6 +70,10 @@ nlohmann::json SilenceJson(const StoredSilence& silence, TimePoint now);
 // scheme://host/<redacted>, and without alertd's own fields, so amtool can load it.
 Result<std::string> AlertmanagerConfigOriginal(const std::string& yaml_text);
 
+// The whole alertd.yml text for GET /api/v1/status/config, with the same secrets replaced by
+// "<secret>" and webhook URLs cut as AlertmanagerConfigOriginal does.
+Result<std::string> RedactedConfigYaml(const std::string& yaml_text);
+
 // Parses an RFC 3339 time as Go's time.Parse does for four-digit years; Go's zero time
 // "0001-01-01T00:00:00Z" gives TimePoint{}.
 std::optional<TimePoint> ParseApiV2Time(std::string_view text);

@@ -474,6 +474,12 @@ void Daemon::RegisterMetrics() {
       "Notifications given up on after retries, per receiver and integration.",
       {"receiver", "integration"},
       [counters] { return counters(&IntegrationCounters::notifications_failed); });
+  registry_.AddCallbackGaugeFamily(
+      "alertd_notifications_dropped",
+      "Notifications dropped after retrying for notifications.queue_max_age, per receiver and "
+      "integration.",
+      {"receiver", "integration"},
+      [counters] { return counters(&IntegrationCounters::notifications_dropped); });
   registry_.AddCallbackGauge("alertd_dispatcher_alerts", "Alerts in aggregation groups.", [this] {
     auto rt = Current();
     return rt && rt->dispatcher ? static_cast<double>(rt->dispatcher->alert_count()) : 0.0;
@@ -502,6 +508,7 @@ Result<std::shared_ptr<Runtime>> Daemon::BuildRuntime(LoadedConfig loaded) {
     dispatcher_options.inhibit_rules = config.inhibit_rules;
     dispatcher_options.time_intervals = config.time_intervals;
     dispatcher_options.silencer = silences_.get();
+    dispatcher_options.queue_max_age = config.notifications.queue_max_age;
     rt->dispatcher = std::make_unique<Dispatcher>(
         *config.route, std::move(*loaded.receivers), store_.get(), &clock_, dispatcher_options);
     rt->api_route = std::make_unique<Route>(*config.route);
@@ -536,6 +543,8 @@ Result<std::shared_ptr<Runtime>> Daemon::BuildRuntime(LoadedConfig loaded) {
   };
   rule_options.query_source = rt->remote.query_source.get();
   rule_options.query_offset = config.rule_query_offset;
+  rule_options.for_grace_period = config.rules.for_grace_period;
+  rule_options.for_outage_tolerance = config.rules.for_outage_tolerance;
   rule_options.on_group_evaluated = [this, raw](size_t i, std::chrono::nanoseconds d, size_t) {
     group_duration_->WithLabels({raw->rules->group_key(i)})
         .Observe(std::chrono::duration<double>(d).count());
@@ -637,6 +646,18 @@ void Daemon::SetUpSources(Runtime& rt) {
   std::ifstream in(source);
   std::stringstream text;
   text << in.rdbuf();
+  // NOTE: the file is read again here, so an edit between the load and this read shows.
+  std::ifstream main_in(rt.config.file);
+  std::stringstream main_text;
+  main_text << main_in.rdbuf();
+  auto redacted = RedactedConfigYaml(main_text.str());
+  if (redacted.ok()) {
+    sources.config_yaml = std::move(*redacted);
+  } else {
+    log_->warn("Reading the configuration for /api/v1/status/config failed file={} err={}",
+               LogValue(rt.config.file),
+               LogValue(redacted.error().message()));
+  }
   auto original = AlertmanagerConfigOriginal(text.str());
   if (original.ok()) {
     v2.config_original = std::move(*original);

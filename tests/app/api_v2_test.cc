@@ -432,6 +432,56 @@ receivers:
       << *original;
 }
 
+TEST(StatusConfigTest, RedactsEverySecretOfAlertdYml) {
+  const std::string yaml = R"(global:
+  scrape_interval: 15s
+  slack_api_url: https://hooks.slack.com/services/T/B/SECRET1
+  smtp_auth_password: SECRET2
+datasource:
+  type: prometheus
+  url: http://127.0.0.1:9090
+  authorization: {credentials: SECRET3}
+webhook_receivers:
+  - name: checks
+    type: json
+    hmac: {secret: SECRET4}
+    json:
+      labels: {alertname: '{{ .name }}'}
+  - name: am
+    type: alertmanager
+    basic_auth: {username: am, password: SECRET5}
+route:
+  receiver: team
+receivers:
+  - name: team
+    webhook_configs:
+      - url: https://hooks.example.com/path/SECRET6
+    sentry_configs:
+      - dsn: https://SECRET7@sentry.example.com/1
+        auth_token: SECRET8
+    email_configs:
+      - to: ops@example.com
+        auth_password: SECRET9
+)";
+  auto redacted = RedactedConfigYaml(yaml);
+  ASSERT_TRUE(redacted.ok()) << redacted.error().message();
+  EXPECT_EQ(redacted->find("SECRET"), std::string::npos) << *redacted;
+  // Everything else stays, alertd's own sections included.
+  EXPECT_NE(redacted->find("scrape_interval: 15s"), std::string::npos) << *redacted;
+  EXPECT_NE(redacted->find("url: http://127.0.0.1:9090"), std::string::npos) << *redacted;
+  EXPECT_NE(redacted->find("name: checks"), std::string::npos);
+  EXPECT_NE(redacted->find("secret: <secret>"), std::string::npos);
+  EXPECT_NE(redacted->find("sentry_configs"), std::string::npos);
+  EXPECT_NE(redacted->find("url: https://hooks.example.com/<redacted>"), std::string::npos);
+  EXPECT_NE(redacted->find("to: ops@example.com"), std::string::npos);
+}
+
+TEST(StatusConfigTest, InvalidYamlIsAnError) {
+  auto redacted = RedactedConfigYaml("global: {");
+  ASSERT_FALSE(redacted.ok());
+  EXPECT_EQ(redacted.error().message().rfind("invalid configuration YAML: ", 0), 0u);
+}
+
 TEST(ApiV2ConfigTest, ParseApiV2TimeRejectsYearsPast2262) {
   EXPECT_FALSE(ParseApiV2Time("2300-01-01T00:00:00Z").has_value());
   EXPECT_FALSE(ParseApiV2Time("9999-12-31T23:59:59Z").has_value());
