@@ -119,7 +119,8 @@ bool AlertingRule::Advance(TrackedAlert& tracked, TimePoint t, EvalOutcome& outc
       alert.keep_firing_since.reset();
       tracked.dirty = true;
     }
-    if (alert.state == AlertState::kPending && t - alert.active_at >= spec_.for_) {
+    if (alert.state == AlertState::kPending && t - alert.active_at >= spec_.for_ &&
+        t >= tracked.fire_not_before) {
       alert.state = AlertState::kFiring;
       alert.fired_at = t;
       tracked.dirty = true;
@@ -324,7 +325,9 @@ std::vector<Alert> AlertingRule::AlertsToSend(TimePoint t,
   return to_send;
 }
 
-size_t AlertingRule::Restore(const std::vector<StoredAlert>& alerts, TimePoint now) {
+size_t AlertingRule::Restore(const std::vector<StoredAlert>& alerts,
+                             TimePoint now,
+                             const AlertRestoreOptions& options) {
   std::lock_guard lock(mu_);
   size_t restored = 0;
   for (const StoredAlert& stored : alerts) {
@@ -333,6 +336,20 @@ size_t AlertingRule::Restore(const std::vector<StoredAlert>& alerts, TimePoint n
     }
     if (stored.state == AlertState::kInactive && !stored.resolved_at) {
       continue;  // neither active nor resolved: nothing to restore
+    }
+    TimePoint fire_not_before{};
+    if (stored.state == AlertState::kPending) {
+      // The last evaluation before the stop stands for the moment alertd went down; a row
+      // without one counts as written just now.
+      const TimePoint down_at =
+          stored.last_eval == TimePoint{} ? now : std::min(stored.last_eval, now);
+      if (options.for_outage_tolerance > Duration(0) &&
+          now - down_at > options.for_outage_tolerance) {
+        continue;  // too long an outage: the next evaluation starts `for` again
+      }
+      // active_at stays, so the timer goes on, but the alert must be seen pending for the
+      // grace period (or its whole `for`, when shorter) after the start before it fires.
+      fire_not_before = now + std::min(options.for_grace_period, spec_.for_);
     }
     TrackedAlert tracked;
     Alert& alert = tracked.alert;
@@ -346,6 +363,7 @@ size_t AlertingRule::Restore(const std::vector<StoredAlert>& alerts, TimePoint n
     alert.keep_firing_since = stored.keep_firing_since;
     alert.restored = true;
     tracked.last_eval = stored.last_eval;
+    tracked.fire_not_before = fire_not_before;
     // The row was just read, so it is as fresh as a write at `now`.
     tracked.last_stored = now;
     alerts_.emplace(stored.labels, std::move(tracked));

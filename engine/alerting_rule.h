@@ -113,6 +113,17 @@ struct EvalOutcome {
   promql::Vector series;
 };
 
+// How Restore treats a pending alert's `for`, after Prometheus 2.42's RestoreForState. The
+// defaults set no grace period and no outage limit.
+struct AlertRestoreOptions {
+  // A restored pending alert keeps its active_at but fires no earlier than this long after
+  // `now`, or its rule's `for` after `now` when that is shorter.
+  Duration for_grace_period{0};
+  // After a longer outage (`now` minus the alert's last evaluation), pending alerts are not
+  // restored. Zero means no limit.
+  Duration for_outage_tolerance{0};
+};
+
 // Thread-safe: Eval and the other mutators may run on the group's thread while readers
 // (ActiveAlerts, EvalStatus) run on API threads.
 class AlertingRule {
@@ -152,10 +163,12 @@ class AlertingRule {
   std::vector<Alert> AlertsToSend(TimePoint t, Duration resend_delay, Duration interval);
 
   // Loads the rows of this rule (those whose rule_key equals spec().rule_key; others are
-  // skipped) after a restart. Pending alerts keep active_at and firing alerts stay firing
-  // whatever `for` is. Label sets the rule already tracks are skipped. Returns the number of
-  // alerts restored.
-  size_t Restore(const std::vector<StoredAlert>& alerts, TimePoint now);
+  // skipped) after a restart. Firing alerts stay firing whatever `for` is, with their
+  // keep_firing_for state. Pending alerts keep active_at and follow `options`. Label sets the
+  // rule already tracks are skipped. Returns the number of alerts restored.
+  size_t Restore(const std::vector<StoredAlert>& alerts,
+                 TimePoint now,
+                 const AlertRestoreOptions& options = {});
 
   // Until `t`, an evaluation that does not return a restored alert keeps it as it was instead
   // of dropping or resolving it. The caller passes the restart time plus the longest range the
@@ -179,6 +192,8 @@ class AlertingRule {
     Alert alert;
     TimePoint last_eval{};    // last evaluation whose result contained the alert
     TimePoint last_stored{};  // last time an upsert of the alert was returned
+    // A restored pending alert does not fire before this (AlertRestoreOptions).
+    TimePoint fire_not_before{};
     // Within one Eval: whether the result contains the alert, and whether it must be written.
     bool in_result = false;
     bool dirty = false;

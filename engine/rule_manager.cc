@@ -199,7 +199,10 @@ Result<size_t> RuleManager::Restore() {
       if (!slot.alerting) {
         continue;
       }
-      restored += slot.alerting->Restore(*stored, now);
+      AlertRestoreOptions restore_options;
+      restore_options.for_grace_period = options_.for_grace_period;
+      restore_options.for_outage_tolerance = options_.for_outage_tolerance;
+      restored += slot.alerting->Restore(*stored, now, restore_options);
       if (options_.query_source != nullptr) {
         // A remote source has the history from before the restart, so the first evaluation
         // decides at once.
@@ -213,9 +216,57 @@ Result<size_t> RuleManager::Restore() {
       slot.alerting->SetHoldUntil(now + Duration(lookback) + group->interval);
     }
   }
-  // NOTE: rows whose rule no longer exists stay in the store untouched; their alerts are
-  // neither restored nor resolved.
+  ResolveRemovedRules(*stored, now);
   return restored;
+}
+
+void RuleManager::ResolveRemovedRules(const std::vector<StoredAlert>& stored, TimePoint now) {
+  std::set<std::string> keys;
+  for (const auto& group : groups_) {
+    for (const auto& slot : group->rules) {
+      if (slot.alerting) {
+        keys.insert(slot.alerting->spec().rule_key);
+      }
+    }
+  }
+  auto logger = Logger("rules");
+  std::vector<StoredAlert> deletes;
+  std::vector<NotifyAlert> resolved;
+  for (const StoredAlert& row : stored) {
+    if (keys.contains(row.rule_key)) {
+      continue;
+    }
+    deletes.push_back(row);
+    if (row.state != AlertState::kFiring) {
+      continue;  // a pending alert never notified, and a resolution is in the alert store
+    }
+    NotifyAlert alert;
+    LabelsBuilder builder(row.labels);
+    for (const auto& label : options_.external_labels) {
+      if (!row.labels.Has(label.name)) {
+        builder.Set(label.name, label.value);
+      }
+    }
+    alert.labels = builder.Build();
+    alert.annotations = row.annotations;
+    alert.starts_at = row.fired_at.value_or(row.active_at);
+    alert.ends_at = now;
+    logger->info("Resolved the alert of a rule that no longer exists alert={} labels={}",
+                 LogValue(std::string(row.labels.Get("alertname"))),
+                 LogValue(row.labels.ToString()));
+    resolved.push_back(std::move(alert));
+  }
+  if (deletes.empty()) {
+    return;
+  }
+  if (alertd::Status status = store_->WriteAlerts({}, deletes); !status.ok()) {
+    logger->error("Deleting the alerts of removed rules failed alerts={} err={}",
+                  deletes.size(),
+                  LogValue(status.error().message()));
+  }
+  if (options_.notify && !resolved.empty()) {
+    options_.notify(std::move(resolved));
+  }
 }
 
 alertd::Status RuleManager::CopyStateFrom(RuleManager& old) {
@@ -328,6 +379,56 @@ alertd::Status RuleManager::CopyStateFrom(RuleManager& old) {
   return status;
 }
 
+void RuleManager::WriteAlertState(Group& group,
+                                  std::vector<StoredAlert> upserts,
+                                  std::vector<StoredAlert> deletes) {
+  if (upserts.empty() && deletes.empty() && group.unwritten.empty()) {
+    return;
+  }
+  if (!group.unwritten.empty()) {
+    // Rows of this evaluation replace the unwritten ones of the same alert.
+    for (auto& row : deletes) {
+      group.unwritten[{row.rule_key, row.labels}] = {true, std::move(row)};
+    }
+    for (auto& row : upserts) {
+      group.unwritten[{row.rule_key, row.labels}] = {false, std::move(row)};
+    }
+    upserts.clear();
+    deletes.clear();
+    for (const auto& [key, entry] : group.unwritten) {
+      (entry.first ? deletes : upserts).push_back(entry.second);
+    }
+  }
+  auto status = store_->WriteAlerts(upserts, deletes);
+  auto logger = Logger("rules");
+  if (status.ok()) {
+    if (!group.last_write_error.empty()) {
+      logger->info("Writing alert state succeeded again group={} alerts={}",
+                   LogValue(group.name),
+                   upserts.size() + deletes.size());
+    }
+    group.unwritten.clear();
+    group.last_write_error.clear();
+    return;
+  }
+  // The in-memory state stays authoritative, and evaluation goes on; the rows are kept and
+  // written again after the next evaluation. Each new error is logged once.
+  if (status.error().message() != group.last_write_error) {
+    logger->error(
+        "Writing alert state failed, retrying after each evaluation group={} alerts={} err={}",
+        LogValue(group.name),
+        upserts.size() + deletes.size(),
+        LogValue(status.error().message()));
+    group.last_write_error = status.error().message();
+  }
+  for (auto& row : deletes) {
+    group.unwritten[{row.rule_key, row.labels}] = {true, std::move(row)};
+  }
+  for (auto& row : upserts) {
+    group.unwritten[{row.rule_key, row.labels}] = {false, std::move(row)};
+  }
+}
+
 std::vector<NotifyAlert> RuleManager::ResolvedOfRemovedRule(const AlertingRule& rule,
                                                             const std::vector<Alert>& alerts,
                                                             TimePoint now) const {
@@ -419,16 +520,7 @@ void RuleManager::EvalGroup(size_t i) {
     }
   }
 
-  if (!upserts.empty() || !deletes.empty()) {
-    auto status = store_->WriteAlerts(upserts, deletes);
-    if (!status.ok()) {
-      // The in-memory state stays authoritative; the next state change writes again.
-      logger->error("Writing alert state failed group={} alerts={} err={}",
-                    LogValue(group.name),
-                    upserts.size() + deletes.size(),
-                    LogValue(status.error().message()));
-    }
-  }
+  WriteAlertState(group, std::move(upserts), std::move(deletes));
 
   if (options_.notify) {
     std::vector<NotifyAlert> to_notify;

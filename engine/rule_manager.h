@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -154,6 +155,11 @@ class RuleManager {
     Duration query_offset{0};
     int limit = 0;
     std::vector<RuleSlot> rules;
+    // Alert rows whose write to the state store failed, by rule key and labels: each
+    // evaluation writes them again with its own changes (a newer change of a row wins) until
+    // a write succeeds. Only EvalGroup, which one thread runs per group, touches them.
+    std::map<std::pair<std::string, Labels>, std::pair<bool, StoredAlert>> unwritten;  // delete?
+    std::string last_write_error;
     mutable std::mutex mu;  // guards the two fields below
     TimePoint last_evaluation{};
     std::chrono::nanoseconds evaluation_duration{0};
@@ -172,6 +178,13 @@ class RuleManager {
                                                  const std::vector<Alert>& alerts,
                                                  TimePoint now) const;
   std::vector<NotifyAlert> ToNotify(const AlertingRule& rule, std::vector<Alert> alerts) const;
+  // Writes one evaluation's alert rows together with those of earlier failed writes.
+  void WriteAlertState(Group& group,
+                       std::vector<StoredAlert> upserts,
+                       std::vector<StoredAlert> deletes);
+  // Deletes the stored alerts of rules that no longer exist, and hands the firing ones to
+  // options.notify as resolved at `now`. Part of Restore.
+  void ResolveRemovedRules(const std::vector<StoredAlert>& stored, TimePoint now);
   std::string GeneratorUrl(const std::string& expr) const;
 
   RuleManagerOptions options_;

@@ -600,6 +600,120 @@ TEST(AlertingRuleTest, RestoreSkipsOtherRulesAndTrackedAlerts) {
   EXPECT_EQ(alerts[0].active_at, kT0);
 }
 
+// Writes A pending from kT0 under a rule with `for` 30m, evaluated every minute to `last`.
+std::vector<StoredAlert> PendingRows(const AlertingRuleSpec& spec, int last_minute) {
+  auto store = OpenSqliteStateStore(":memory:");
+  EXPECT_TRUE(store.ok());
+  AlertingRule before(spec);
+  for (int m = 0; m <= last_minute; ++m) {
+    EvalOutcome outcome = before.Eval({Sample(kUpA, 0)}, kT0 + minutes(m));
+    EXPECT_TRUE((*store)->WriteAlerts(outcome.upserts, outcome.deletes).ok());
+  }
+  auto rows = (*store)->LoadAlerts(kT0);
+  EXPECT_TRUE(rows.ok());
+  return rows.ok() ? *rows : std::vector<StoredAlert>{};
+}
+
+TEST(AlertingRuleRestore, GracePeriodDelaysPendingNearItsFor) {
+  AlertingRuleSpec spec = Spec(minutes(30));
+  // Pending for 25 of 30 minutes at the stop; 5 minutes remain, less than the grace period.
+  std::vector<StoredAlert> rows = PendingRows(spec, 25);
+  AlertRestoreOptions options;
+  options.for_grace_period = minutes(10);
+  options.for_outage_tolerance = minutes(60);
+  const TimePoint restart = kT0 + minutes(27);
+  AlertingRule rule(spec);
+  ASSERT_EQ(rule.Restore(rows, restart, options), 1u);
+  EXPECT_EQ(rule.ActiveAlerts()[0].active_at, kT0);
+  // `for` has passed at 30m, but the alert fires no earlier than the grace period after the
+  // restart: 27m + 10m.
+  EXPECT_TRUE(rule.Eval({Sample(kUpA, 0)}, kT0 + minutes(30)).state_changes.empty());
+  EXPECT_TRUE(rule.Eval({Sample(kUpA, 0)}, restart + minutes(9)).state_changes.empty());
+  EvalOutcome fired = rule.Eval({Sample(kUpA, 0)}, restart + minutes(10));
+  ASSERT_EQ(fired.state_changes.size(), 1u);
+  EXPECT_EQ(fired.state_changes[0].to, AlertState::kFiring);
+  EXPECT_EQ(rule.ActiveAlerts()[0].active_at, kT0);
+}
+
+TEST(AlertingRuleRestore, PendingFarFromItsForKeepsTheTimer) {
+  AlertingRuleSpec spec = Spec(minutes(30));
+  // Pending for 5 of 30 minutes at the stop, then down for 3 minutes.
+  std::vector<StoredAlert> rows = PendingRows(spec, 5);
+  AlertRestoreOptions options;
+  options.for_grace_period = minutes(10);
+  options.for_outage_tolerance = minutes(60);
+  AlertingRule rule(spec);
+  ASSERT_EQ(rule.Restore(rows, kT0 + minutes(8), options), 1u);
+  EXPECT_EQ(rule.ActiveAlerts()[0].active_at, kT0);
+  EXPECT_TRUE(rule.Eval({Sample(kUpA, 0)}, kT0 + minutes(29)).state_changes.empty());
+  EvalOutcome fired = rule.Eval({Sample(kUpA, 0)}, kT0 + minutes(30));
+  ASSERT_EQ(fired.state_changes.size(), 1u);
+  EXPECT_EQ(fired.state_changes[0].to, AlertState::kFiring);
+}
+
+TEST(AlertingRuleRestore, OutageLongerThanToleranceStartsForAgain) {
+  AlertingRuleSpec spec = Spec(minutes(30));
+  std::vector<StoredAlert> rows = PendingRows(spec, 5);
+  AlertRestoreOptions options;
+  options.for_grace_period = minutes(10);
+  options.for_outage_tolerance = minutes(60);
+  AlertingRule rule(spec);
+  EXPECT_EQ(rule.Restore(rows, kT0 + minutes(5) + minutes(61), options), 0u);
+  EXPECT_TRUE(rule.ActiveAlerts().empty());
+  // Within the tolerance the same rows are restored.
+  AlertingRule within(spec);
+  EXPECT_EQ(within.Restore(rows, kT0 + minutes(5) + minutes(59), options), 1u);
+}
+
+TEST(AlertingRuleRestore, ForShorterThanGracePeriodWaitsItsFor) {
+  AlertingRuleSpec spec = Spec(minutes(5));
+  // Pending for 3 of 5 minutes at the stop, restarted a minute later.
+  std::vector<StoredAlert> rows = PendingRows(spec, 3);
+  AlertRestoreOptions options;
+  options.for_grace_period = minutes(10);
+  AlertingRule rule(spec);
+  const TimePoint restart = kT0 + minutes(4);
+  ASSERT_EQ(rule.Restore(rows, restart, options), 1u);
+  EXPECT_EQ(rule.ActiveAlerts()[0].active_at, kT0);
+  // It must be seen pending for its whole `for` after the restart, as when it starts again.
+  EXPECT_TRUE(rule.Eval({Sample(kUpA, 0)}, restart + minutes(4)).state_changes.empty());
+  EvalOutcome fired = rule.Eval({Sample(kUpA, 0)}, restart + minutes(5));
+  ASSERT_EQ(fired.state_changes.size(), 1u);
+  EXPECT_EQ(fired.state_changes[0].to, AlertState::kFiring);
+}
+
+TEST(AlertingRuleRestore, FiringIgnoresGracePeriodAndTolerance) {
+  AlertingRuleSpec spec = Spec(minutes(5), minutes(10));
+  auto store = OpenSqliteStateStore(":memory:");
+  ASSERT_TRUE(store.ok());
+  {
+    AlertingRule before(spec);
+    for (int m = 0; m <= 6; ++m) {
+      EvalOutcome outcome = before.Eval({Sample(kUpA, 0)}, kT0 + minutes(m));
+      ASSERT_TRUE((*store)->WriteAlerts(outcome.upserts, outcome.deletes).ok());
+    }
+    // The result stops at 7m: keep_firing_for holds the alert until 17m.
+    EvalOutcome kept = before.Eval({}, kT0 + minutes(7));
+    ASSERT_TRUE((*store)->WriteAlerts(kept.upserts, kept.deletes).ok());
+  }
+  auto rows = (*store)->LoadAlerts(kT0);
+  ASSERT_TRUE(rows.ok());
+  AlertRestoreOptions options;
+  options.for_grace_period = minutes(10);
+  options.for_outage_tolerance = minutes(1);
+  AlertingRule rule(spec);
+  ASSERT_EQ(rule.Restore(*rows, kT0 + minutes(9), options), 1u);
+  std::vector<Alert> alerts = rule.ActiveAlerts();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].state, AlertState::kFiring);
+  EXPECT_EQ(alerts[0].active_at, kT0);
+  EXPECT_EQ(alerts[0].keep_firing_since, kT0 + minutes(7));
+  EXPECT_TRUE(rule.Eval({}, kT0 + minutes(16)).state_changes.empty());
+  EvalOutcome ended = rule.Eval({}, kT0 + minutes(17));
+  ASSERT_EQ(ended.state_changes.size(), 1u);
+  EXPECT_EQ(ended.state_changes[0].to, AlertState::kInactive);
+}
+
 TEST(AlertingRuleTest, HoldUntilPreventsFalseResolution) {
   auto store = OpenSqliteStateStore(":memory:");
   ASSERT_TRUE(store.ok());
