@@ -84,7 +84,19 @@ bool IsSubset(const std::vector<uint64_t>& set, const std::vector<uint64_t>& sub
   return std::includes(set.begin(), set.end(), subset.begin(), subset.end());
 }
 
-// Alertmanager 0.25's DedupStage.needsUpdate. `carried` are muted firing alerts the entry has
+bool Intersects(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {
+  auto i = a.begin();
+  auto j = b.begin();
+  while (i != a.end() && j != b.end()) {
+    if (*i == *j) {
+      return true;
+    }
+    *i < *j ? ++i : ++j;
+  }
+  return false;
+}
+
+// Alertmanager 0.25's DedupStage.needsUpdate, but for resolved alerts (see below). `carried` are muted firing alerts the entry has
 // as firing and keeps so; they are neither news nor a resolution.
 bool NeedsUpdate(const std::optional<NotificationLogEntry>& entry,
                  const std::vector<uint64_t>& firing,
@@ -105,7 +117,11 @@ bool NeedsUpdate(const std::optional<NotificationLogEntry>& entry,
   if (firing.empty()) {
     return !IsSubset(carried, entry->firing);
   }
-  if (send_resolved && !IsSubset(entry->resolved, resolved)) {
+  // Alertmanager also sends for a resolved alert that the last notification did not list at
+  // all. alertd sends only for one it listed as firing: an alert it did not list either had its
+  // resolution delivered before (and came back to the group after a restart, or because its
+  // sender resent the resolution) or was never notified, so the receiver learns nothing new.
+  if (send_resolved && Intersects(resolved, entry->firing)) {
     return true;
   }
   return entry->sent_at < now - repeat_interval;
@@ -489,6 +505,7 @@ void Dispatcher::StartFlush(const std::string& group_id,
   std::sort(snapshot->resolved.begin(), snapshot->resolved.end());
   std::sort(snapshot->muted_firing.begin(), snapshot->muted_firing.end());
   flush.snapshot = std::move(snapshot);
+  flush.started = now;
   flush.deadline = now + std::max(route.group_interval(), kMinFlushTimeout);
   SendTask task;
   task.next_attempt = now;
@@ -510,7 +527,8 @@ void Dispatcher::AdvanceFlush(Group& group, TimePoint now, std::vector<Job>& job
                          .message = "no attempt succeeded before the flush deadline (the next "
                                     "group_interval); last error: " +
                                     task.last_error,
-                         .retry_after = std::nullopt});
+                         .retry_after = std::nullopt},
+             now);
     } else if (task.state == TaskState::kWaiting && now >= task.next_attempt) {
       task.state = TaskState::kInFlight;
       jobs.push_back(MakeJob(group, i));
@@ -679,6 +697,9 @@ void Dispatcher::CompleteAttempt(const Attempt& attempt,
   }
   if (!error) {
     task.state = TaskState::kDone;
+    if (attempt.task_index < group.failing_since.size()) {
+      group.failing_since[attempt.task_index].reset();
+    }
     if (sent) {
       ++counters.notifications_sent;
       Logger("notify")->info(
@@ -709,7 +730,7 @@ void Dispatcher::CompleteAttempt(const Attempt& attempt,
     task.last_error = error->message;
     task.last_reason = error->reason;
     if (!error->retryable) {
-      GiveUp(group, attempt.task_index, *error);
+      GiveUp(group, attempt.task_index, *error, now);
     } else {
       Duration delay = Backoff(options_, std::max(task.attempts, 1));
       if (error->retry_after) {
@@ -733,13 +754,22 @@ void Dispatcher::CompleteAttempt(const Attempt& attempt,
   drain_cv_.notify_all();
 }
 
-void Dispatcher::GiveUp(Group& group, size_t index, const NotifyError& error) {
+void Dispatcher::GiveUp(Group& group, size_t index, const NotifyError& error, TimePoint now) {
   SendTask& task = group.flush->tasks[index];
   task.state = TaskState::kFailed;
   const Integration& integration = IntegrationsOf(*group.route)[index];
   IntegrationCounters& counters = counters_[integration.counters];
   ++counters.notifications_failed;
   ++counters.failed_by_reason[std::string(FailureReasonName(error.reason))];
+  group.failing_since.resize(group.flush->tasks.size());
+  std::optional<TimePoint>& failing_since = group.failing_since[index];
+  if (!failing_since) {
+    failing_since = group.flush->started;
+  }
+  if (options_.queue_max_age > Duration(0) && now - *failing_since >= options_.queue_max_age) {
+    DropContent(group, index, error, now);
+    return;
+  }
   Logger("notify")->error(
       "Notification failed, giving up until the next flush receiver={} integration={} "
       "group_key={} attempts={} reason={} err={}",
@@ -749,6 +779,47 @@ void Dispatcher::GiveUp(Group& group, size_t index, const NotifyError& error) {
       task.attempts,
       FailureReasonName(error.reason),
       LogValue(error.message));
+}
+
+void Dispatcher::DropContent(Group& group,
+                             size_t index,
+                             const NotifyError& error,
+                             TimePoint now) {
+  SendTask& task = group.flush->tasks[index];
+  task.state = TaskState::kDone;  // so the flush's resolved alerts may leave the group
+  const Integration& integration = IntegrationsOf(*group.route)[index];
+  IntegrationCounters& counters = counters_[integration.counters];
+  ++counters.notifications_dropped;
+  const Snapshot& snapshot = *group.flush->snapshot;
+  const auto age = now - *group.failing_since[index];
+  group.failing_since[index].reset();
+  Logger("notify")->error(
+      "Notification dropped after queue_max_age receiver={} integration={} group_key={} "
+      "alerts={} failing_for={}s attempts={} reason={} err={}",
+      LogValue(group.route->receiver()),
+      integration.notifier->integration(),
+      LogValue(snapshot.group_key),
+      snapshot.alerts.size(),
+      std::chrono::duration_cast<std::chrono::seconds>(age).count(),
+      task.attempts,
+      FailureReasonName(error.reason),
+      LogValue(error.message));
+  // Recorded as if delivered, so the dedup check sends again only for a change of the group's
+  // alerts or after repeat_interval. The write happens under mu_; drops are rare.
+  Status logged = nflog_->PutNotification(
+      NotificationLogEntry{.receiver = integration.log_key,
+                           .group_key = snapshot.group_key,
+                           .firing = snapshot.firing,
+                           .resolved = snapshot.resolved,
+                           .sent_at = now});
+  if (!logged.ok()) {
+    Logger("notify")->error(
+        "Writing the notification log failed, the dropped notification may be retried "
+        "receiver={} group_key={} err={}",
+        LogValue(integration.log_key),
+        LogValue(snapshot.group_key),
+        LogValue(logged.error().message()));
+  }
 }
 
 void Dispatcher::Execute(Job job) {

@@ -15,8 +15,9 @@
 //   alert's starts_at is already more than group_wait in the past. Later flushes come every
 //   group_interval.
 // - A flush sends to an integration only when the notification log shows something new since
-//   the last notification to it: a firing alert not notified as firing, a resolved alert not
-//   notified as resolved (only with send_resolved), all alerts resolved after firing ones were
+//   the last notification to it: a firing alert not notified as firing, a resolved alert that
+//   it listed as firing (only with send_resolved; Alertmanager sends for any resolved alert it
+//   did not list as resolved), all alerts resolved after firing ones were
 //   notified, or repeat_interval passed since that notification.
 // - With send_resolved false, resolved alerts are left out of the payload; a flush that has only
 //   resolved alerts then records them in the log without sending.
@@ -95,6 +96,12 @@ struct DispatcherOptions {
   const Muter* silencer = nullptr;
   // Period of the loop started by Start(); Tick() calls from tests do not use it.
   Duration tick_interval{1000};
+  // How long an integration keeps retrying one group's undelivered content, counted from the
+  // first flush that failed: after that, the next give-up drops it (logged as an error and
+  // counted in notifications_dropped) and records it in the notification log, so only a change
+  // of the group's alerts or repeat_interval sends again. 0 retries without end.
+  // NOTE: the age is kept in memory, so a restart starts it again.
+  Duration queue_max_age{0};
   // Notification log entries older than this are pruned, every 15 minutes of Tick() time.
   // Alertmanager's --data.retention default, 120h.
   Duration notification_log_retention{std::chrono::hours(120)};
@@ -110,6 +117,7 @@ struct IntegrationCounters {
   uint64_t requests = 0;              // delivery attempts
   uint64_t requests_failed = 0;       // delivery attempts that failed
   std::map<std::string, uint64_t> failed_by_reason;  // give-ups by FailureReasonName
+  uint64_t notifications_dropped = 0;  // contents dropped after DispatcherOptions::queue_max_age
 };
 
 // One aggregation group, for the API (/api/v2/alerts/groups).
@@ -247,6 +255,7 @@ class Dispatcher {
   struct Flush {
     std::shared_ptr<const Snapshot> snapshot;
     std::map<Labels, FlushedAlert> versions;  // every alert of the group at the flush
+    TimePoint started{};
     TimePoint deadline{};
     std::vector<SendTask> tasks;  // one per integration
   };
@@ -260,6 +269,8 @@ class Dispatcher {
     bool has_flushed = false;
     bool renotify = false;  // set when an alert was unmuted, until a flush delivers it
     std::optional<Flush> flush;
+    // Per integration: the start of the first flush whose content it has not delivered since.
+    std::vector<std::optional<TimePoint>> failing_since;
   };
 
   // The inputs of one attempt, copied so that a job runs without holding mu_.
@@ -290,7 +301,9 @@ class Dispatcher {
   void CompleteAttempt(const Attempt& attempt,
                        size_t sent_alerts,
                        const std::optional<NotifyError>& error);
-  void GiveUp(Group& group, size_t task_index, const NotifyError& error);
+  // Ends an integration's part of the flush as failed; past queue_max_age, drops it instead.
+  void GiveUp(Group& group, size_t task_index, const NotifyError& error, TimePoint now);
+  void DropContent(Group& group, size_t task_index, const NotifyError& error, TimePoint now);
   void Execute(Job job);
   // The integrations of the route's receiver; empty when it has none.
   const std::vector<Integration>& IntegrationsOf(const Route& route) const;

@@ -398,6 +398,52 @@ TEST_F(DispatcherTest, RestartSendsWhatWasNotSentBefore) {
   EXPECT_EQ(logs_[0]->last().alerts.size(), 2u);
 }
 
+TEST_F(DispatcherTest, DeliveredResolutionIsNotSentAgainAfterRestart) {
+  Create();
+  NotifyAlert d = Firing("d");
+  dispatcher_->Put({d});
+  AdvanceAndTick(seconds(30));  // [d firing]
+  NotifyAlert d_resolved = Resolved(d);
+  dispatcher_->Put({d_resolved});
+  AdvanceAndTick(minutes(5));  // [d resolved]; d leaves the group
+  ASSERT_EQ(logs_[0]->calls(), 2u);
+  NotifyAlert e = Firing("e");
+  dispatcher_->Put({e});
+  AdvanceAndTick(minutes(5));  // [e firing]
+  ASSERT_EQ(logs_[0]->calls(), 3u);
+  ASSERT_EQ(Instances(logs_[0]->last()), std::vector<std::string>{"HighLatency/e:firing"});
+
+  // After a restart the alert store hands over both alerts; d's resolution was delivered.
+  Create();
+  dispatcher_->Put({d_resolved, e});
+  AdvanceAndTick(seconds(30), 20);
+  EXPECT_EQ(logs_[0]->calls(), 0u);
+
+  // The same holds without a restart, when d's sender resends its resolution.
+  dispatcher_->Put({d_resolved});
+  AdvanceAndTick(minutes(5), 2);
+  EXPECT_EQ(logs_[0]->calls(), 0u);
+
+  // A resolution of an alert the last notification listed as firing is still sent; d left
+  // the group at the flush that sent nothing.
+  dispatcher_->Put({Resolved(e)});
+  AdvanceAndTick(minutes(5));
+  ASSERT_EQ(logs_[0]->calls(), 1u);
+  EXPECT_EQ(Instances(logs_[0]->last()), std::vector<std::string>{"HighLatency/e:resolved"});
+}
+
+TEST_F(DispatcherTest, ResolutionOfAlertNeverNotifiedAddsNothing) {
+  Create();
+  dispatcher_->Put({Firing("e")});
+  AdvanceAndTick(seconds(30));  // [e firing]
+  // d fires and resolves between two flushes, so no notification listed it.
+  NotifyAlert d = Firing("d");
+  dispatcher_->Put({d});
+  dispatcher_->Put({Resolved(d)});
+  AdvanceAndTick(minutes(5));
+  EXPECT_EQ(logs_[0]->calls(), 1u);
+}
+
 TEST_F(DispatcherTest, FailedSendIsRetriedThenDelivered) {
   Create();
   logs_[0]->FailNext(Retryable("HTTP 500"));
@@ -496,6 +542,60 @@ TEST_F(DispatcherTest, RetriesStopAtTheNextGroupInterval) {
   EXPECT_EQ(Counter().failed_by_reason.at("server"), 1u);
   // The same tick starts the next flush, whose first attempt runs at once.
   EXPECT_EQ(logs_[0]->calls(), 7u);
+}
+
+TEST_F(DispatcherTest, QueueMaxAgeDropsAfterRetrying) {
+  options_.queue_max_age = minutes(12);
+  Create();
+  NotifyLogCapture capture("Notification dropped");
+  for (int i = 0; i < 3; ++i) {
+    logs_[0]->FailNext(Permanent("HTTP 400"));
+  }
+  dispatcher_->Put({Firing("a")});
+  // Flushes at 30s, 5m30s and 10m30s fail; the first failed flush started at 30s.
+  AdvanceAndTick(seconds(30));
+  AdvanceAndTick(minutes(5));
+  AdvanceAndTick(minutes(5));
+  EXPECT_EQ(logs_[0]->calls(), 3u);
+  EXPECT_EQ(Counter().notifications_failed, 3u);
+  EXPECT_EQ(Counter().notifications_dropped, 0u);
+  // The failure at 10m30s was within 12 minutes of 30s; the one at 15m30s is not.
+  logs_[0]->FailNext(Permanent("HTTP 400"));
+  AdvanceAndTick(minutes(5));
+  EXPECT_EQ(logs_[0]->calls(), 4u);
+  EXPECT_EQ(Counter().notifications_dropped, 1u);
+  EXPECT_EQ(Counter().notifications_failed, 4u);
+  std::vector<std::string> lines = capture.Lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("error Notification dropped after queue_max_age receiver=team "
+                          "integration=webhook"),
+            std::string::npos)
+      << lines[0];
+  EXPECT_NE(lines[0].find("failing_for=900s"), std::string::npos) << lines[0];
+  // Recorded as handled: nothing is sent for the same alerts until repeat_interval.
+  AdvanceAndTick(minutes(5), 10);
+  EXPECT_EQ(logs_[0]->calls(), 4u);
+  // A change of the group's alerts is sent.
+  dispatcher_->Put({Firing("b")});
+  AdvanceAndTick(minutes(5));
+  EXPECT_EQ(logs_[0]->calls(), 5u);
+  EXPECT_EQ(Counter().notifications_sent, 1u);
+}
+
+TEST_F(DispatcherTest, DeliveryResetsQueueAge) {
+  options_.queue_max_age = minutes(8);
+  Create();
+  logs_[0]->FailNext(Permanent("HTTP 400"));
+  dispatcher_->Put({Firing("a")});
+  AdvanceAndTick(seconds(30));  // fails
+  AdvanceAndTick(minutes(5));   // delivered
+  EXPECT_EQ(Counter().notifications_sent, 1u);
+  dispatcher_->Put({Firing("b")});
+  logs_[0]->FailNext(Permanent("HTTP 400"));
+  AdvanceAndTick(minutes(5));  // fails again, 10m30s after the first failure
+  EXPECT_EQ(Counter().notifications_dropped, 0u);
+  AdvanceAndTick(minutes(5));
+  EXPECT_EQ(Counter().notifications_sent, 2u);
 }
 
 TEST_F(DispatcherTest, FailingIntegrationDoesNotRepeatTheOther) {
