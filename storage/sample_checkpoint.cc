@@ -464,6 +464,7 @@ std::optional<uint64_t> SampleCheckpoint::ReplayFile(const std::string& path,
 }
 
 void SampleCheckpoint::OnAppend(const Labels& labels, int64_t t, double v) {
+  // NOTE: while a flush is stuck in a slow write, the buffer grows without a limit.
   std::lock_guard lock(buffer_mu_);
   buffer_.Add(labels, t, v);
   if (buffer_.encoded_size() >= options_.flush_bytes && !flush_requested_) {
