@@ -41,6 +41,7 @@
 #include "notifiers/silences.h"
 #include "rules/rule_file.h"
 #include "storage/memory_sample_store.h"
+#include "storage/sample_checkpoint.h"
 #include "storage/state_store.h"
 #include "web/http_server.h"
 #include "web/metrics.h"
@@ -63,6 +64,8 @@ constexpr Duration kSilenceGcInterval{15 * 60 * 1000};
 // Name of the SQLite file inside storage.path.
 constexpr char kStateFileName[] = "alertd.db";
 constexpr char kLockFileName[] = "lock";
+// Directory of the sample checkpoint inside storage.path.
+constexpr char kSamplesDirName[] = "samples";
 
 // How much sample history the rules need: the longest look-back of any rule plus two of the
 // longest evaluation interval, at least the lookback delta.
@@ -272,6 +275,7 @@ class Daemon {
  private:
   bool OpenStorage(const config::Config& config);
   bool LockStorage(const fs::path& storage_dir);
+  void OpenSampleCheckpoint(const Runtime& rt);
   bool LoadAlertsAndSilences(const config::Config& config);
   void RegisterMetrics();
   Result<std::shared_ptr<Runtime>> BuildRuntime(LoadedConfig loaded);
@@ -289,6 +293,7 @@ class Daemon {
   TimePoint started_at_{};
   std::unique_ptr<StateStore> store_;
   MemorySampleStore samples_;
+  std::unique_ptr<SampleCheckpoint> checkpoint_;  // null when it could not be opened
   std::shared_ptr<HttpClient> http_;
   std::unique_ptr<Silences> silences_;
   std::unique_ptr<AlertStore> alert_store_;
@@ -394,6 +399,38 @@ bool Daemon::LockStorage(const fs::path& storage_dir) {
     log_->warn("Writing the process id to the lock file failed path={}", LogValue(lock_path));
   }
   return true;
+}
+
+// Replays storage.path/samples into the sample window, dropping what rt's retention no longer
+// needs, and logs later samples there. A checkpoint that cannot be opened is logged, and the
+// daemon runs without it, starting with an empty window as before.
+void Daemon::OpenSampleCheckpoint(const Runtime& rt) {
+  fs::path storage_dir(rt.config.storage.path);
+  if (storage_dir.is_relative()) {
+    storage_dir = fs::path(rt.config.base_dir) / storage_dir;
+  }
+  SampleCheckpointOptions options;
+  options.dir = (storage_dir / kSamplesDirName).string();
+  auto checkpoint =
+      SampleCheckpoint::Open(options, &samples_, ToMillis(clock_.Now()) - rt.retention_ms);
+  if (!checkpoint.ok()) {
+    log_->error("Opening the sample checkpoint failed, running without it err={}",
+                LogValue(checkpoint.error().message()));
+    return;
+  }
+  checkpoint_ = std::move(*checkpoint);
+  SampleCheckpoint* raw = checkpoint_.get();
+  registry_.AddCallbackCounter(
+      "alertd_sample_log_write_failures_total",
+      "Failed writes of the sample log. The next snapshot stores the samples again.",
+      [raw] { return static_cast<double>(raw->write_failures_total()); });
+  registry_.AddCallbackCounter("alertd_sample_snapshots_total",
+                               "Snapshots of the sample window written.",
+                               [raw] { return static_cast<double>(raw->snapshots_total()); });
+  registry_.AddCallbackCounter(
+      "alertd_sample_snapshot_failures_total",
+      "Snapshots of the sample window that failed.",
+      [raw] { return static_cast<double>(raw->snapshot_failures_total()); });
 }
 
 // Registers the daemon's own metrics once. Callbacks read the runtime that runs at render
@@ -591,6 +628,15 @@ void Daemon::Schedule(Runtime& rt) {
   rt.scheduler->Every("truncate samples", Duration(60000), Duration(60000), [this, raw] {
     samples_.Truncate(ToMillis(clock_.Now()) - raw->retention_ms);
   });
+  rt.scheduler->Every("snapshot samples",
+                      rt.config.storage.snapshot_interval,
+                      rt.config.storage.snapshot_interval,
+                      [this] {
+                        if (checkpoint_) {
+                          // Failures are logged and counted by the checkpoint.
+                          (void)checkpoint_->Snapshot();
+                        }
+                      });
   rt.scheduler->Every("gc alerts", kAlertGcInterval, kAlertGcInterval, [this] {
     size_t dropped = alert_store_->Gc();
     if (dropped > 0) {
@@ -813,6 +859,7 @@ int Daemon::Run() {
     return 1;
   }
   std::shared_ptr<Runtime> rt = std::move(*built);
+  OpenSampleCheckpoint(*rt);
   auto restored = rt->rules->Restore();
   if (!restored.ok()) {
     log_->error("Restoring alert state failed err={}", LogValue(restored.error().message()));
@@ -886,6 +933,9 @@ int Daemon::Shutdown(const sigset_t& signals) {
   stopping_ = true;
   std::shared_ptr<Runtime> rt = Current();
   rt->scheduler->Stop();
+  if (checkpoint_) {
+    checkpoint_->Close();
+  }
   const Duration timeout = rt->config.notifications.shutdown_timeout;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   // The drain runs on its own thread so that the main thread can take a second signal.

@@ -91,7 +91,8 @@ const yaml::Schema& AlertmanagerGlobalSchema() {
 }
 
 // Prometheus's storage section configures its TSDB, which alertd does not have.
-const yaml::Schema kStorageSchema{"storage", {"path"}, {"tsdb", "exemplars"}, {}};
+const yaml::Schema kStorageSchema{
+    "storage", {"path", "snapshot_interval"}, {"tsdb", "exemplars"}, {}};
 
 const yaml::Schema kWebSchema{"web", {"listen_address", "external_url", "config_file"}, {}, {}};
 
@@ -247,6 +248,16 @@ void Loader::LoadStorage(const YAML::Node& node) {
       Report(entry->value_position(), "storage path is empty; set it to a directory");
     } else if (path) {
       config_.storage.path = *path;
+    }
+  }
+  if (const Entry* entry = fields.Find("snapshot_interval")) {
+    std::optional<Duration> value = yaml::ReadDuration(*entry, Sink());
+    if (value && value->count() <= 0) {
+      Report(entry->value_position(),
+             "storage snapshot_interval must be positive, got " + FormatDuration(*value) +
+                 "; set it to how often the sample window is snapshotted, for example 5m");
+    } else if (value) {
+      config_.storage.snapshot_interval = *value;
     }
   }
 }

@@ -284,6 +284,9 @@ struct GlobalConfig {
 
 struct StorageConfig {
   std::string path = "data/";  // directory; holds alertd.db
+  // How often the sample window is written to a snapshot in path/samples, after which the
+  // sample log is cut. The log is flushed once a second whatever this is.
+  Duration snapshot_interval{5 * 60 * 1000};
 };
 
 struct WebConfig {

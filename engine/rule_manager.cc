@@ -213,6 +213,8 @@ Result<size_t> RuleManager::Restore() {
         lookback = options_.engine.lookback_delta_ms;
       }
       // One interval more, so the first evaluation after the window is complete decides.
+      // NOTE: a sample window replayed from storage.path/samples may already cover part of the
+      // look-back, but the gap the daemon was down is missing from it, so the hold stays full.
       slot.alerting->SetHoldUntil(now + Duration(lookback) + group->interval);
     }
   }

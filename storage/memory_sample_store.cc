@@ -20,11 +20,22 @@ void MemorySampleStore::Append(const Labels& labels, int64_t t, double v) {
     }
     if (t == samples.back().t) {
       samples.back().v = v;
+      if (observer_ != nullptr) {
+        observer_->OnAppend(labels, t, v);
+      }
       return;
     }
   }
   samples.push_back(Sample{t, v});
   ++num_samples_;
+  if (observer_ != nullptr) {
+    observer_->OnAppend(labels, t, v);
+  }
+}
+
+void MemorySampleStore::SetObserver(AppendObserver* observer) {
+  std::unique_lock lock(mu_);
+  observer_ = observer;
 }
 
 std::vector<Series> MemorySampleStore::Select(const std::vector<LabelMatcher>& matchers,

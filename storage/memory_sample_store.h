@@ -16,6 +16,16 @@
 
 namespace alertd {
 
+// Receives every sample the store keeps, for example to write it to a log.
+class AppendObserver {
+ public:
+  virtual ~AppendObserver() = default;
+  // Called with the store's exclusive lock held, after the sample was stored (appended, or
+  // replacing the newest sample at the same timestamp), in the order the store applied them.
+  // Samples the store drops are not passed. Must not call back into the store.
+  virtual void OnAppend(const Labels& labels, int64_t t, double v) = 0;
+};
+
 // Thread-safe: Append and Truncate take an exclusive lock, Select and the counters a shared
 // one. Series are found by Labels::Hash(), and series whose hashes collide are distinguished by
 // comparing their labels. An inverted index from each label name and value to the series that
@@ -39,6 +49,10 @@ class MemorySampleStore : public Appender, public Queryable {
   std::vector<Series> Select(const std::vector<LabelMatcher>& matchers,
                              int64_t mint,
                              int64_t maxt) const override;
+
+  // Sets the observer of later appends, or removes it when nullptr. The observer must outlive its
+  // registration.
+  void SetObserver(AppendObserver* observer);
 
   // Drops every sample with t < min_t, and the series left without samples.
   void Truncate(int64_t min_t);
@@ -67,6 +81,7 @@ class MemorySampleStore : public Appender, public Queryable {
   mutable std::shared_mutex mu_;
   SeriesId next_id_ = 1;
   size_t num_samples_ = 0;
+  AppendObserver* observer_ = nullptr;
   std::unordered_map<SeriesId, MemSeries> series_;
   // Labels hash -> ids of the series with that hash (more than one on a collision).
   std::unordered_map<uint64_t, std::vector<SeriesId>> by_hash_;

@@ -105,6 +105,14 @@ INSTANTIATE_TEST_SUITE_P(
                  "use host:port, for example localhost:9100",
                  "alertd.yml:6:17: invalid external_url \"ftp://x\": it must start with http:// "
                  "or https://"}},
+        BadCase{"StorageSnapshotIntervalInvalid",
+                "storage:\n  snapshot_interval: 0s\n",
+                {"alertd.yml:2:22: storage snapshot_interval must be positive, got 0s; set it to "
+                 "how often the sample window is snapshotted, for example 5m"}},
+        BadCase{"StorageSnapshotIntervalNotADuration",
+                "storage:\n  snapshot_interval: often\n",
+                {std::string("alertd.yml:2:22: invalid duration \"often\" in snapshot_interval") +
+                 kDurationHelp}},
         BadCase{"RuleFilesErrors",
                 "rule_files:\n  - \"\"\n  - [a]\n",
                 {"alertd.yml:2:5: rule_files entry is empty; set it to a path or glob",
@@ -198,6 +206,12 @@ INSTANTIATE_TEST_SUITE_P(
                 {"alertd.yml:1:12: receivers must be a list of receivers, got a mapping"}}),
     [](const ::testing::TestParamInfo<BadCase>& info) { return info.param.name; });
 
+TEST(ConfigTest, StorageSnapshotIntervalIsParsed) {
+  Config config = MustParse("storage:\n  path: state/\n  snapshot_interval: 90s\n");
+  EXPECT_EQ(config.storage.path, "state/");
+  EXPECT_EQ(config.storage.snapshot_interval, Duration(90000));
+}
+
 TEST(ConfigTest, EmptyConfigHasDefaults) {
   Config config = MustParse("");
   EXPECT_EQ(config.file, "alertd.yml");
@@ -207,6 +221,7 @@ TEST(ConfigTest, EmptyConfigHasDefaults) {
   EXPECT_EQ(config.global.evaluation_interval, Duration(60000));
   EXPECT_EQ(config.global.resolve_timeout, Duration(300000));
   EXPECT_EQ(config.storage.path, "data/");
+  EXPECT_EQ(config.storage.snapshot_interval, Duration(300000));
   EXPECT_EQ(config.web.listen_address, "127.0.0.1:9095");
   EXPECT_EQ(config.web.external_url, "");
   EXPECT_FALSE(config.route.has_value());
