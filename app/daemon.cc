@@ -163,7 +163,7 @@ bool LoadConfiguration(const DaemonOptions& options,
   }
   for (const auto& path : config::ExpandRuleFiles(out->config)) {
     std::vector<rules::RuleError> rule_errors;
-    auto file = rules::LoadRuleFile(path, &rule_errors);
+    auto file = rules::LoadRuleFile(path, &rule_errors, out->config.limits.max_line_length);
     if (!file.ok()) {
       for (const auto& error : rule_errors) {
         errors->push_back(error.ToString());
