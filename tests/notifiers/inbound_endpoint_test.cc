@@ -208,7 +208,7 @@ TEST_F(InboundEndpointTest, AuthenticationIsCheckedBeforeTheBodySize) {
   EXPECT_EQ(response.status, 413);
   EXPECT_EQ(response.reason, "too_large");
   const std::string expected =
-      R"({"error":"the body is larger than max_body_size (10 bytes)","status":"error"})";
+      R"json({"error":"the body is larger than max_body_size (10 bytes)","status":"error"})json";
   EXPECT_EQ(response.body, expected);
 }
 
