@@ -166,7 +166,7 @@ bool LoadConfiguration(const DaemonOptions& options,
   }
   for (const auto& path : config::ExpandRuleFiles(out->config)) {
     std::vector<rules::RuleError> rule_errors;
-    auto file = rules::LoadRuleFile(path, &rule_errors);
+    auto file = rules::LoadRuleFile(path, &rule_errors, out->config.limits.max_line_length);
     if (!file.ok()) {
       for (const auto& error : rule_errors) {
         errors->push_back(error.ToString());
@@ -555,6 +555,7 @@ Result<std::shared_ptr<Runtime>> Daemon::BuildRuntime(LoadedConfig loaded) {
   rule_options.default_interval = config.global.evaluation_interval;
   rule_options.external_labels = config.global.external_labels;
   rule_options.external_url = rt->external_url;
+  rule_options.max_template_output = config.limits.max_template_output;
   rule_options.engine.max_samples = static_cast<size_t>(config.query.max_samples);
   rule_options.engine.timeout_ms = config.query.timeout.count();
   rule_options.engine.clock = &clock_;

@@ -34,6 +34,7 @@ struct SlistDeleter {
 struct Transfer {
   HttpResponse response;
   size_t max_body = 0;
+  bool truncate = false;  // keep the first max_body bytes of a larger body
   bool body_too_large = false;
 };
 
@@ -42,6 +43,9 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
   size_t bytes = size * count;
   if (transfer->response.body.size() + bytes > transfer->max_body) {
     transfer->body_too_large = true;
+    if (transfer->truncate) {
+      transfer->response.body.append(data, transfer->max_body - transfer->response.body.size());
+    }
     return 0;  // makes libcurl abort the transfer with CURLE_WRITE_ERROR
   }
   transfer->response.body.append(data, bytes);
@@ -165,6 +169,7 @@ Result<HttpResponse> CurlHttpClient::Do(const HttpRequest& request) {
   CURL* curl = handle.get();
   Transfer transfer;
   transfer.max_body = request.max_response_bytes;
+  transfer.truncate = request.truncate_large_body;
   char error_buffer[CURL_ERROR_SIZE] = {0};
 
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
@@ -213,6 +218,15 @@ Result<HttpResponse> CurlHttpClient::Do(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
 
   CURLcode code = curl_easy_perform(curl);
+  if ((transfer.body_too_large || code == CURLE_FILESIZE_EXCEEDED) && request.truncate_large_body) {
+    // libcurl rejects a Content-Length over the limit before reading the body, so the body
+    // may be empty; the status line has been read either way.
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    transfer.response.status = static_cast<int>(status);
+    transfer.response.body_truncated = true;
+    return std::move(transfer.response);
+  }
   if (transfer.body_too_large || code == CURLE_FILESIZE_EXCEEDED) {
     return Error::Unavailable("HTTP response body exceeds the limit of " +
                               std::to_string(request.max_response_bytes) + " bytes");

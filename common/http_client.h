@@ -28,8 +28,12 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::chrono::milliseconds timeout{10000};
-  // Limit on the response body; a larger body fails the request.
+  // Limit on the response body; a larger body fails the request unless truncate_large_body
+  // is set. Reading stops at the limit either way, so a larger body is never buffered.
   size_t max_response_bytes = 64 << 20;
+  // With true, a body over max_response_bytes returns the response with body_truncated set
+  // and at most max_response_bytes of the body, instead of failing the request.
+  bool truncate_large_body = false;
   HttpTlsOptions tls;  // applies to https:// URLs
 };
 
@@ -37,6 +41,9 @@ struct HttpResponse {
   int status = 0;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
+  // The body was longer than HttpRequest::max_response_bytes and reading stopped at the limit
+  // (only with HttpRequest::truncate_large_body).
+  bool body_truncated = false;
 
   // Returns the first header named `name` (lower case), or an empty string.
   std::string Header(std::string_view name) const {
@@ -55,7 +62,8 @@ class HttpClient {
   // Performs the request. A transport failure (connection refused, DNS, TLS) is kUnavailable
   // and a timeout is kTimeout; any HTTP status, 5xx included, is a successful result. Error
   // messages never contain the URL, because webhook URLs are secrets. Thread-safe.
-  // A body over max_response_bytes is kUnavailable; a URL that is not http:// or https://,
+  // A body over max_response_bytes is kUnavailable unless the request sets
+  // truncate_large_body; a URL that is not http:// or https://,
   // or that libcurl cannot parse, is kInvalidArgument. Redirects are followed (at most 10).
   virtual Result<HttpResponse> Do(const HttpRequest& request) = 0;
 };

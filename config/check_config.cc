@@ -156,8 +156,9 @@ int CheckConfig(const std::string& file, std::ostream& out, std::ostream& err) {
         << Count(config->templates.size(), "template", "templates") << ", "
         << Count(config->time_intervals.size(), "time interval", "time intervals") << " found\n";
   }
+  // NOTE: limits.max_rules is checked only when alertd run loads the configuration.
   for (const std::string& rule_file : rule_files) {
-    ok = rules::CheckRuleFile(rule_file, out, err) && ok;
+    ok = rules::CheckRuleFile(rule_file, out, err, config->limits.max_line_length) && ok;
   }
   return ok ? 0 : 1;
 }

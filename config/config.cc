@@ -329,6 +329,9 @@ Config Loader::Load(const std::string& text) {
   if (const Entry* entry = fields.Find("limits")) {
     LoadLimitsConfig(entry->value, config_.limits, Sink());
   }
+  for (ScrapeConfig& scrape : config_.scrape_configs) {
+    scrape.max_line_length = config_.limits.max_line_length;
+  }
   if (const Entry* entry = fields.Find("notifications")) {
     LoadNotificationsConfig(entry->value, config_.notifications, Sink());
   }

@@ -39,12 +39,15 @@ struct ScrapeConfig {
   std::vector<StaticConfig> static_configs;
   Mark mark;
   // Prometheus's per-scrape limits; 0 means no limit. A scrape over a limit fails as a whole:
-  // the target is down with the reason and none of its samples are stored.
+  // the target is down with the reason and none of its samples are stored. The label limits
+  // apply to each series after the target labels are added, __name__ included.
   uint64_t sample_limit = 0;
-  uint64_t body_size_limit = 0;  // bytes of the uncompressed body
-  uint64_t label_limit = 0;      // labels per series, after relabeling
-  uint64_t label_name_length_limit = 0;
-  uint64_t label_value_length_limit = 0;
+  uint64_t body_size_limit = 0;           // bytes of the uncompressed body
+  uint64_t label_limit = 0;               // labels per series
+  uint64_t label_name_length_limit = 0;   // bytes of one label name
+  uint64_t label_value_length_limit = 0;  // bytes of one label value
+  // limits.max_line_length, copied here by the loader: bytes of one exposition line.
+  uint64_t max_line_length = 1 << 20;
 };
 
 // Alertmanager's tls_config (prometheus/common config.TLSConfig).

@@ -19,7 +19,12 @@ const yaml::Schema kScrapeSchema{
      "metrics_path",
      "scheme",
      "honor_labels",
-     "static_configs"},
+     "static_configs",
+     "sample_limit",
+     "body_size_limit",
+     "label_limit",
+     "label_name_length_limit",
+     "label_value_length_limit"},
     {"honor_timestamps",
      "params",
      "basic_auth",
@@ -36,16 +41,31 @@ const yaml::Schema kScrapeSchema{
      "proxy_connect_header",
      "relabel_configs",
      "metric_relabel_configs",
-     "body_size_limit",
-     "sample_limit",
-     "target_limit",
-     "label_limit",
-     "label_name_length_limit",
-     "label_value_length_limit"},
+     "target_limit"},
     // Every service discovery mechanism: file_sd_configs, kubernetes_sd_configs, ...
     {"_sd_configs"}};
 
 const yaml::Schema kStaticSchema{"static config", {"targets", "labels"}, {}, {}};
+
+// Reads a count limit such as sample_limit into `out`; 0 means no limit. Prometheus reads
+// these as unsigned integers, so a negative value is invalid.
+void ReadCountLimit(const yaml::Fields& fields,
+                    const char* key,
+                    uint64_t& out,
+                    const yaml::ErrorSink& errors) {
+  const Entry* entry = fields.Find(key);
+  if (entry == nullptr) {
+    return;
+  }
+  std::optional<int64_t> value = yaml::ReadInt(*entry, errors);
+  if (value && *value < 0) {
+    errors(entry->value_position(),
+           "invalid " + std::string(key) + " " + std::to_string(*value) +
+               ": use 0 for no limit or a positive number");
+  } else if (value) {
+    out = static_cast<uint64_t>(*value);
+  }
+}
 
 }  // namespace
 
@@ -136,6 +156,13 @@ std::optional<ScrapeConfig> Loader::LoadScrapeConfig(const YAML::Node& node) {
   if (const Entry* entry = fields.Find("honor_labels")) {
     scrape.honor_labels = yaml::ReadBool(*entry, Sink()).value_or(false);
   }
+  ReadCountLimit(fields, "sample_limit", scrape.sample_limit, Sink());
+  if (const Entry* entry = fields.Find("body_size_limit")) {
+    scrape.body_size_limit = ReadByteSize(*entry, Sink()).value_or(0);
+  }
+  ReadCountLimit(fields, "label_limit", scrape.label_limit, Sink());
+  ReadCountLimit(fields, "label_name_length_limit", scrape.label_name_length_limit, Sink());
+  ReadCountLimit(fields, "label_value_length_limit", scrape.label_value_length_limit, Sink());
   if (const Entry* entry = fields.Find("static_configs")) {
     if (entry->value.IsSequence()) {
       for (const YAML::Node& item : entry->value) {

@@ -158,6 +158,7 @@ TemplateExpander RuleManager::MakeExpander() const {
                 double value) -> Result<std::string> {
     TemplateOptions template_options;
     template_options.external_url = options_.external_url;
+    template_options.max_output_bytes = options_.max_template_output;
     template_options.query = [this](const std::string& query) -> Result<nlohmann::json> {
       auto value = source_->Query(query, clock_->Now());
       if (!value.ok()) {

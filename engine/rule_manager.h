@@ -32,6 +32,9 @@ struct RuleManagerOptions {
   Duration default_interval{60000};  // global.evaluation_interval
   Labels external_labels;            // $externalLabels; added to notified alerts
   std::string external_url;          // $externalURL and generator URLs
+  // Maximum bytes of one label or annotation template expansion (limits.max_template_output);
+  // 0 means no limit.
+  uint64_t max_template_output = 1 << 20;
   promql::EngineOptions engine;
   // Where rule expressions and template queries are evaluated; must outlive the manager.
   // nullptr: alertd's engine over the `storage` passed to Create.

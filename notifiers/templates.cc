@@ -69,8 +69,9 @@ Result<std::vector<std::string>> ExpandGlob(const std::string& pattern) {
   return Error::Io("expanding the templates glob \"" + pattern + "\" failed: out of memory");
 }
 
-TemplateOptions ExecuteOptions(const nlohmann::json& data) {
+TemplateOptions ExecuteOptions(const nlohmann::json& data, uint64_t max_output_bytes) {
   TemplateOptions options;
+  options.max_output_bytes = max_output_bytes;
   auto url = data.find("ExternalURL");
   if (url != data.end() && url->is_string()) {
     options.external_url = url->get<std::string>();
@@ -138,7 +139,14 @@ Result<std::shared_ptr<const NotificationTemplates>> NotificationTemplates::Load
 
 Result<std::shared_ptr<const NotificationTemplates>> NotificationTemplates::Load(
     const config::Config& config) {
-  return Load(config.templates, config.templates_base_dir);
+  auto loaded = Load(config.templates, config.templates_base_dir);
+  if (!loaded.ok()) {
+    return loaded;
+  }
+  // Load built the object, so nothing else holds it yet.
+  auto templates = std::const_pointer_cast<NotificationTemplates>(*loaded);
+  templates->max_output_bytes_ = config.limits.max_template_output;
+  return std::shared_ptr<const NotificationTemplates>(std::move(templates));
 }
 
 Status NotificationTemplates::AddFile(std::string_view name, std::string_view text) {
@@ -174,7 +182,7 @@ Result<std::string> NotificationTemplates::Expand(std::string_view text,
   if (text.empty()) {
     return std::string();
   }
-  return set_.ExecuteText(text, data, ExecuteOptions(data));
+  return set_.ExecuteText(text, data, ExecuteOptions(data, max_output_bytes_));
 }
 
 std::string NotificationTemplates::ExpandOr(std::string_view text,

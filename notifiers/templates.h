@@ -5,6 +5,7 @@
 // through this object over Alertmanager's template data (template.Data).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <set>
 #include <string>
@@ -36,7 +37,8 @@ class NotificationTemplates {
   static Result<std::shared_ptr<const NotificationTemplates>> Load(
       const std::vector<std::string>& globs, const std::string& base_dir);
 
-  // Load(config.templates, config.templates_base_dir).
+  // Load(config.templates, config.templates_base_dir), with expansions limited to
+  // config.limits.max_template_output bytes.
   static Result<std::shared_ptr<const NotificationTemplates>> Load(const config::Config& config);
 
   // Adds template text as a file named `name` (as a file's base name), after the files
@@ -86,6 +88,7 @@ class NotificationTemplates {
 
   TemplateSet set_;
   std::set<std::string, std::less<>> user_defined_;
+  uint64_t max_output_bytes_ = 1 << 20;  // TemplateOptions::max_output_bytes of Expand
 };
 
 // The built-in template text: Alertmanager 0.25's default.tmpl definitions and

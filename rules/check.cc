@@ -184,9 +184,12 @@ FileCheck CheckRulePath(const std::string& path, LintMode lint, std::istream& in
   return FromParse(std::move(parsed), std::move(errors), path, lint);
 }
 
-bool CheckRuleFile(const std::string& file, std::ostream& out, std::ostream& err) {
+bool CheckRuleFile(const std::string& file,
+                   std::ostream& out,
+                   std::ostream& err,
+                   uint64_t max_line_length) {
   std::vector<RuleError> errors;
-  Result<RuleFile> parsed = LoadRuleFile(file, &errors);
+  Result<RuleFile> parsed = LoadRuleFile(file, &errors, max_line_length);
   FileCheck check =
       FromParse(std::move(parsed), std::move(errors), file, LintMode::kDuplicateRules);
   PrintText(check, out, err);

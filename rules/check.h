@@ -27,7 +27,11 @@ std::vector<DuplicateRule> FindDuplicateRules(const RuleFile& file);
 // Checks one rule file: prints "FILE: N rules found" to `out` when the file is valid, each
 // error as `FILE:LINE:COL: rule "NAME": message` to `err`, and a warning for each set of
 // duplicate rules to `err`. Returns whether the file is valid; warnings do not make it invalid.
-bool CheckRuleFile(const std::string& file, std::ostream& out, std::ostream& err);
+// Lines longer than `max_line_length` bytes (limits.max_line_length; 0: no limit) are errors.
+bool CheckRuleFile(const std::string& file,
+                   std::ostream& out,
+                   std::ostream& err,
+                   uint64_t max_line_length = kDefaultMaxLineLength);
 
 // Checks every file and returns the exit code: 0 when all are valid, 1 when any has an error
 // or no file is given.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
+#include <string_view>
 #include <tuple>
 
 #include "common/duration.h"
@@ -465,9 +467,52 @@ std::string RuleError::ToString() const {
   return out + message;
 }
 
+namespace {
+
+// Returns an error at the first line of `text` longer than `max_line_length` bytes, if any.
+std::optional<RuleError> CheckLineLengths(std::string_view text,
+                                          const std::string& path,
+                                          uint64_t max_line_length) {
+  if (max_line_length == 0) {
+    return std::nullopt;
+  }
+  int line_number = 1;
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    if (line.size() > max_line_length) {
+      RuleError error;
+      error.file = path;
+      error.line = line_number;
+      error.column = static_cast<int>(
+          std::min<uint64_t>(max_line_length + 1, std::numeric_limits<int>::max()));
+      error.message = "line is " + std::to_string(line.size()) +
+                      " bytes, more than limits.max_line_length (" +
+                      std::to_string(max_line_length) +
+                      " bytes); split the line or raise limits.max_line_length";
+      return error;
+    }
+    if (end == std::string_view::npos) {
+      break;
+    }
+    text.remove_prefix(end + 1);
+    ++line_number;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Result<RuleFile> ParseRuleFile(const std::string& text,
                                const std::string& path,
-                               std::vector<RuleError>* errors) {
+                               std::vector<RuleError>* errors,
+                               uint64_t max_line_length) {
+  if (std::optional<RuleError> too_long = CheckLineLengths(text, path, max_line_length)) {
+    if (errors != nullptr) {
+      errors->push_back(*too_long);
+    }
+    return Error::Invalid(too_long->ToString(), too_long->line, too_long->column);
+  }
   Loader loader(text, path);
   RuleFile file = loader.Load();
   std::vector<RuleError>& found = loader.errors();
@@ -488,7 +533,9 @@ Result<RuleFile> ParseRuleFile(const std::string& text,
   return Error::Invalid(message, found.front().line, found.front().column);
 }
 
-Result<RuleFile> LoadRuleFile(const std::string& path, std::vector<RuleError>* errors) {
+Result<RuleFile> LoadRuleFile(const std::string& path,
+                              std::vector<RuleError>* errors,
+                              uint64_t max_line_length) {
   Result<std::string> text = yaml::ReadTextFile(path);
   if (!text.ok()) {
     RuleError error{path, 0, 0, "", 0, "", "cannot read rule file: " + text.error().message()};
@@ -497,7 +544,7 @@ Result<RuleFile> LoadRuleFile(const std::string& path, std::vector<RuleError>* e
     }
     return Error::Io(error.ToString());
   }
-  return ParseRuleFile(*text, path, errors);
+  return ParseRuleFile(*text, path, errors, max_line_length);
 }
 
 }  // namespace alertd::rules

@@ -4,6 +4,7 @@
 // labels and annotations. Unknown fields are errors, as with Prometheus's strict YAML decoding.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -67,15 +68,23 @@ struct RuleError {
   std::string ToString() const;
 };
 
+// Default of limits.max_line_length in alertd.yml: bytes of one rule file line.
+inline constexpr uint64_t kDefaultMaxLineLength = 1 << 20;
+
 // Parses and validates rule file text; `path` names the file in errors. Every problem found is
 // appended to `errors` (which may be null), sorted by position. On any problem the result is
-// an error carrying the first problem's text and position.
+// an error carrying the first problem's text and position. A line longer than
+// `max_line_length` bytes (0: no limit) is an error at that line, and the text is then not
+// parsed.
 Result<RuleFile> ParseRuleFile(const std::string& text,
                                const std::string& path,
-                               std::vector<RuleError>* errors);
+                               std::vector<RuleError>* errors,
+                               uint64_t max_line_length = kDefaultMaxLineLength);
 
 // Reads and parses the rule file at `path`. A file that cannot be read is one error without a
 // position.
-Result<RuleFile> LoadRuleFile(const std::string& path, std::vector<RuleError>* errors);
+Result<RuleFile> LoadRuleFile(const std::string& path,
+                              std::vector<RuleError>* errors,
+                              uint64_t max_line_length = kDefaultMaxLineLength);
 
 }  // namespace alertd::rules

@@ -9,6 +9,7 @@
 // column of the offending token in Error::line() and Error::column().
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -59,6 +60,9 @@ struct TemplateOptions {
   // level takes about 1.3 to 2.5 KB of the C++ stack (an estimate from runs under ulimit -s,
   // x86-64, GCC 12 -O2), so 100 keeps a runaway recursion within a 256 KB thread stack.
   int max_depth = 100;
+  // Maximum bytes of output; a longer output fails the execution. 0 means no limit. The
+  // default is the default of limits.max_template_output.
+  uint64_t max_output_bytes = 1 << 20;
 };
 
 struct ParseOptions {

@@ -177,11 +177,25 @@ class State {
     }
   }
 
+  // Fails the execution once the output is over options_.max_output_bytes, so a template
+  // that loops over large data stops there instead of building an unbounded string.
+  void CheckOutputSize() {
+    if (options_.max_output_bytes > 0 && out_->size() > options_.max_output_bytes) {
+      if (where_.node != nullptr && where_.node->type == NodeType::kText) {
+        where_ = Where{};  // plain text has no action to name, so the message names none
+      }
+      Errorf("template output is longer than the maximum of " +
+             std::to_string(options_.max_output_bytes) +
+             " bytes; shorten the output or raise limits.max_template_output");
+    }
+  }
+
   void Walk(const Value& dot, const Node& n) {
     where_ = Where{n.pos, nullptr, nullptr, nullptr, &n};
     switch (n.type) {
       case NodeType::kText:
         *out_ += n.text;
+        CheckOutputSize();
         return;
       case NodeType::kAction: {
         Value v = EvalPipeline(dot, n.pipe.get());
@@ -189,6 +203,7 @@ class State {
           At(n);
           // A JSON null is a nil interface{} in a Go map, which prints as a missing value.
           *out_ += v.IsValid() && !v.IsNil() ? GoPrint(v) : "<no value>";
+          CheckOutputSize();
         }
         return;
       }

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -597,7 +598,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     state_ = State::kReading;
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_->options().max_header_bytes));
-    parser_->body_limit(static_cast<uint64_t>(server_->options().max_body_bytes));
+    // max_body_bytes 0 means no limit. Beast's body_limit(0) would reject every non-empty body,
+    // and Boost 1.74's parser compares a Content-Length with boost::none as larger, so the
+    // largest uint64_t stands for no limit.
+    size_t max_body_bytes = server_->options().max_body_bytes;
+    parser_->body_limit(max_body_bytes == 0 ? std::numeric_limits<std::uint64_t>::max()
+                                            : static_cast<std::uint64_t>(max_body_bytes));
     Lowest().expires_after(server_->options().header_timeout);
     http::async_read_header(
         stream_, buffer_, *parser_, beast::bind_front_handler(&Session::OnHeader, Self()));

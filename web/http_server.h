@@ -62,7 +62,7 @@ using HttpHandler = std::function<HttpServerResponse(const HttpServerRequest&)>;
 
 struct HttpServerOptions {
   int threads = 2;                     // threads that run handlers and socket I/O
-  size_t max_body_bytes = 10 << 20;    // larger request bodies get 413
+  size_t max_body_bytes = 10 << 20;    // larger request bodies get 413; 0 means no limit
   size_t max_header_bytes = 64 << 10;  // larger request headers get 431
   // Time allowed to receive a complete request header, counted from the end of the previous
   // response (or from connect), so it also bounds idle keep-alive connections and clients

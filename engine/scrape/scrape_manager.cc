@@ -91,6 +91,7 @@ struct ScrapeManager::Target {
   Duration timeout{0};
   bool honor_labels = false;
   bool honor_timestamps = true;
+  ScrapeLimits limits;
 
   // Serializes scrapes of this target and guards the series sets.
   std::mutex scrape_mu;
@@ -228,6 +229,12 @@ ScrapeManager::ScrapeManager(std::vector<config::ScrapeConfig> configs,
         target->timeout = timeout;
         target->honor_labels = config.honor_labels;
         target->honor_timestamps = config.honor_timestamps;
+        target->limits = ScrapeLimits{config.sample_limit,
+                                      config.body_size_limit,
+                                      config.label_limit,
+                                      config.label_name_length_limit,
+                                      config.label_value_length_limit,
+                                      config.max_line_length};
         targets_.push_back(std::move(target));
       }
     }
@@ -271,15 +278,110 @@ std::vector<TargetStatus> ScrapeManager::Status() const {
 
 namespace {
 
-// Fetches and parses one exposition. A status other than 200 fails with Prometheus's text.
+// Returns `bytes` in the largest binary unit that divides it, as body_size_limit is written:
+// 10MiB, 512KiB or 1000B.
+std::string FormatByteSize(uint64_t bytes) {
+  constexpr std::pair<uint64_t, std::string_view> kUnits[] = {{uint64_t{1} << 60, "EiB"},
+                                                              {uint64_t{1} << 50, "PiB"},
+                                                              {uint64_t{1} << 40, "TiB"},
+                                                              {uint64_t{1} << 30, "GiB"},
+                                                              {uint64_t{1} << 20, "MiB"},
+                                                              {uint64_t{1} << 10, "KiB"}};
+  for (const auto& [size, unit] : kUnits) {
+    if (bytes >= size && bytes % size == 0) {
+      return std::to_string(bytes / size) + std::string(unit);
+    }
+  }
+  return std::to_string(bytes) + "B";
+}
+
+// Returns an error naming the first line of `body` longer than `max_line_length` bytes, or
+// an empty string.
+std::string CheckLineLengths(std::string_view body, uint64_t max_line_length) {
+  if (max_line_length == 0) {
+    return {};
+  }
+  size_t line_number = 1;
+  while (!body.empty()) {
+    size_t end = body.find('\n');
+    std::string_view line = body.substr(0, end);
+    if (line.size() > max_line_length) {
+      return "line " + std::to_string(line_number) + " of the exposition is " +
+             std::to_string(line.size()) + " bytes, more than limits.max_line_length (" +
+             std::to_string(max_line_length) + " bytes)";
+    }
+    if (end == std::string_view::npos) {
+      break;
+    }
+    body.remove_prefix(end + 1);
+    ++line_number;
+  }
+  return {};
+}
+
+// Returns at most the first 50 bytes of `text`, as Go's %.50s prints it.
+std::string First50(std::string_view text) {
+  return std::string(text.substr(0, 50));
+}
+
+// Returns at most the first 50 bytes of `text` in double quotes with \ and " escaped, close
+// to Go's %.50q.
+std::string Quoted50(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text.substr(0, 50)) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Returns an error when `labels` break label_limit, label_name_length_limit or
+// label_value_length_limit, in Prometheus's wording (scrape/scrape.go verifyLabelLimits), or
+// an empty string.
+std::string CheckLabelLimits(const Labels& labels, const ScrapeLimits& limits) {
+  std::string metric = First50(labels.Get(kMetricName));
+  if (limits.label_limit > 0 && labels.size() > limits.label_limit) {
+    return "label_limit exceeded (metric: " + metric +
+           ", number of labels: " + std::to_string(labels.size()) +
+           ", limit: " + std::to_string(limits.label_limit) + ")";
+  }
+  for (const Label& label : labels) {
+    if (limits.label_name_length_limit > 0 && label.name.size() > limits.label_name_length_limit) {
+      return "label_name_length_limit exceeded (metric: " + metric +
+             ", label name: " + First50(label.name) +
+             ", length: " + std::to_string(label.name.size()) +
+             ", limit: " + std::to_string(limits.label_name_length_limit) + ")";
+    }
+    if (limits.label_value_length_limit > 0 &&
+        label.value.size() > limits.label_value_length_limit) {
+      return "label_value_length_limit exceeded (metric: " + metric +
+             ", label name: " + First50(label.name) + ", value: " + Quoted50(label.value) +
+             ", length: " + std::to_string(label.value.size()) +
+             ", limit: " + std::to_string(limits.label_value_length_limit) + ")";
+    }
+  }
+  return {};
+}
+
+// Fetches and parses one exposition. A status other than 200 fails with Prometheus's text,
+// and a body over body_size_limit or with a line over max_line_length fails too.
 Result<std::vector<ParsedSample>> Fetch(HttpClient* http,
                                         const std::string& url,
-                                        Duration timeout) {
+                                        Duration timeout,
+                                        const ScrapeLimits& limits) {
   HttpRequest request;
   request.url = url;
   request.timeout = timeout;
   request.headers = {{"Accept", std::string(kAcceptHeader)},
                      {"X-Prometheus-Scrape-Timeout-Seconds", FormatSeconds(timeout)}};
+  // NOTE: body_size_limit 0 leaves the HTTP client's own limit (64MiB by default) in place,
+  // where Prometheus reads a body of any size.
+  if (limits.body_size_limit > 0) {
+    request.max_response_bytes = static_cast<size_t>(limits.body_size_limit);
+    request.truncate_large_body = true;
+  }
   auto response = http->Do(request);
   if (!response.ok()) {
     return response.error();
@@ -292,7 +394,35 @@ Result<std::vector<ParsedSample>> Fetch(HttpClient* http,
     }
     return Error::Unavailable(text);
   }
+  if (response->body_truncated) {
+    return Error::Invalid("body size limit exceeded: the response body is larger than " +
+                          FormatByteSize(limits.body_size_limit) + ", the body_size_limit");
+  }
+  if (std::string problem = CheckLineLengths(response->body, limits.max_line_length);
+      !problem.empty()) {
+    return Error::Invalid(problem);
+  }
   return ParseTextFormat(response->body);
+}
+
+// Returns an error when the parsed `samples`, with target labels merged, break a label limit
+// or sample_limit. Label limits are checked first because Prometheus stops at such a sample.
+std::string CheckSampleLimits(const std::vector<ParsedSample>& samples,
+                              const std::vector<Labels>& merged,
+                              const ScrapeLimits& limits) {
+  if (limits.label_limit > 0 || limits.label_name_length_limit > 0 ||
+      limits.label_value_length_limit > 0) {
+    for (const Labels& labels : merged) {
+      if (std::string problem = CheckLabelLimits(labels, limits); !problem.empty()) {
+        return problem;
+      }
+    }
+  }
+  if (limits.sample_limit > 0 && samples.size() > limits.sample_limit) {
+    return "sample limit exceeded: " + std::to_string(samples.size()) + " samples, sample_limit " +
+           std::to_string(limits.sample_limit);
+  }
+  return {};
 }
 
 }  // namespace
@@ -310,14 +440,30 @@ void ScrapeManager::Scrape(size_t target_index) {
   const int64_t t = ToMillis(start);
   scrapes_total_.fetch_add(1);
 
-  auto fetched = Fetch(http_, target.url, target.timeout);
+  Result<std::vector<ParsedSample>> fetched =
+      Fetch(http_, target.url, target.timeout, target.limits);
   ScrapeCounts counts;
   SeriesSet tracked;
   SeriesSet seen;
+  std::vector<Labels> merged;
   if (fetched.ok()) {
     counts.scraped = fetched->size();
+    merged.reserve(fetched->size());
     for (const ParsedSample& sample : *fetched) {
-      Labels labels = MergeTargetLabels(sample.labels, target.labels, target.honor_labels);
+      merged.push_back(MergeTargetLabels(sample.labels, target.labels, target.honor_labels));
+    }
+    // A scrape over a limit stores none of its samples, as in Prometheus, but still reports
+    // how many the exposition had in scrape_samples_scraped.
+    if (std::string problem = CheckSampleLimits(*fetched, merged, target.limits);
+        !problem.empty()) {
+      fetched = Error::Invalid(problem);
+      merged.clear();
+    }
+  }
+  if (fetched.ok()) {
+    for (size_t i = 0; i < fetched->size(); ++i) {
+      const ParsedSample& sample = (*fetched)[i];
+      Labels& labels = merged[i];
       if (!seen.insert(labels).second) {
         continue;  // Prometheus rejects a repeated series as a duplicate sample
       }

@@ -29,6 +29,16 @@ struct TargetHandle {
   std::string url;  // may carry secrets in its path or query: log it through RedactUrl
 };
 
+// The limits of one scrape config (config::ScrapeConfig has their meaning); 0 means no limit.
+struct ScrapeLimits {
+  uint64_t sample_limit = 0;
+  uint64_t body_size_limit = 0;
+  uint64_t label_limit = 0;
+  uint64_t label_name_length_limit = 0;
+  uint64_t label_value_length_limit = 0;
+  uint64_t max_line_length = 0;
+};
+
 enum class TargetHealth { kUnknown, kUp, kDown };
 
 // Returns "unknown", "up" or "down", the health strings of GET /api/v1/targets.
@@ -65,9 +75,12 @@ struct TargetStatus {
 // - Every scrape appends up (1 or 0), scrape_duration_seconds, scrape_samples_scraped,
 //   scrape_samples_post_metric_relabeling and scrape_series_added with the target labels.
 // - Within one exposition a repeated series keeps its first sample.
-// NOTE: relabel_configs, metric_relabel_configs, sample_limit and body_size_limit are not
-// supported, and a failed parse reports scrape_samples_scraped 0 where Prometheus counts the
-// samples before the error.
+// - A scrape over sample_limit, body_size_limit, label_limit, label_name_length_limit,
+//   label_value_length_limit or limits.max_line_length fails like any other failed scrape,
+//   with the limit and the value in the error. The body is read only up to body_size_limit.
+//   The sample count includes repeated series and samples with explicit timestamps.
+// NOTE: relabel_configs and metric_relabel_configs are not supported, and a failed parse
+// reports scrape_samples_scraped 0 where Prometheus counts the samples before the error.
 class ScrapeManager {
  public:
   // Scrape intervals and timeouts of 0 take the `global` ones; a timeout above the interval

@@ -265,6 +265,8 @@ Result<std::vector<StoreAlert>> Endpoint::ParseJsonBody(const json& body, TimePo
   }
   TemplateOptions options;
   options.missing_key = MissingKey::kZero;
+  // NOTE: these expansions keep TemplateOptions' default limit of 1 MiB of output, and
+  // limits.max_template_output does not change it.
   std::vector<StoreAlert> out;
   size_t position = 0;
   for (const json* event : events) {

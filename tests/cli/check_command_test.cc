@@ -153,6 +153,60 @@ TEST_F(CheckCommandTest, RunRejectsInvalidConfig) {
   EXPECT_NE(result.output.find("\\\"fast\\\""), std::string::npos) << result.output;
 }
 
+TEST_F(CheckCommandTest, RunRejectsRulesOverMaxRules) {
+  Write("rules.yml",
+        "groups:\n"
+        "  - name: g\n"
+        "    rules:\n"
+        "      - record: a\n"
+        "        expr: sum(up)\n"
+        "      - record: b\n"
+        "        expr: sum(up)\n"
+        "      - record: c\n"
+        "        expr: sum(up)\n");
+  std::string over = Write("over.yml", "rule_files: [rules.yml]\nlimits:\n  max_rules: 2\n");
+  CommandResult result = RunAlertd("run --config.file=" + over);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(
+      result.output.find(over + ": the rule files hold 3 rules, more than limits.max_rules (2); "
+                                "remove rules or raise limits.max_rules"),
+      std::string::npos)
+      << result.output;
+
+  // At the limit the rule files load, and run stops later because the storage path is a
+  // regular file.
+  std::string not_a_directory = Write("not-a-directory", "");
+  std::string at_limit = Write("at.yml",
+                               "rule_files: [rules.yml]\nlimits:\n  max_rules: 3\n"
+                               "storage:\n  path: " +
+                                   not_a_directory + "/data\n");
+  result = RunAlertd("run --config.file=" + at_limit);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("msg=\"Loaded rule files\" files=1 rules=3"), std::string::npos)
+      << result.output;
+  EXPECT_EQ(result.output.find("limits.max_rules"), std::string::npos) << result.output;
+}
+
+TEST_F(CheckCommandTest, RuleLineOverMaxLineLengthFails) {
+  std::string rules = Write("rules.yml",
+                            "groups:\n"
+                            "  - name: g\n"
+                            "    rules:\n"
+                            "      - record: a_very_long_recording_rule_name\n"
+                            "        expr: sum(up)\n");
+  std::string config =
+      Write("alertd.yml", "rule_files: [rules.yml]\nlimits:\n  max_line_length: 40\n");
+  const std::string want = rules +
+                           ":4:41: line is 47 bytes, more than limits.max_line_length (40 "
+                           "bytes); split the line or raise limits.max_line_length";
+  CommandResult check = RunAlertd("check config " + config);
+  EXPECT_EQ(check.exit_code, 1) << check.output;
+  EXPECT_NE(check.output.find(want), std::string::npos) << check.output;
+  CommandResult run = RunAlertd("run --config.file=" + config);
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find(want), std::string::npos) << run.output;
+}
+
 const char kDuplicateRules[] =
     "groups:\n"
     "  - name: g\n"

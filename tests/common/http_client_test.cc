@@ -197,6 +197,53 @@ TEST(CurlHttpClientTest, FailsWhenBodyExceedsLimit) {
   }
 }
 
+TEST(CurlHttpClientTest, TruncatesBodyOverLimitOnRequest) {
+  struct Case {
+    const char* name;
+    bool with_content_length;
+  };
+
+  for (const Case& c : {Case{"content-length", true}, Case{"chunked", false}}) {
+    LocalHttpServer server([&c](const ReceivedRequest&) {
+      std::string body(1000, 'a');
+      if (c.with_content_length) {
+        return HttpResponseBytes(200, body);
+      }
+      std::string raw =
+          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+      for (int i = 0; i < 10; ++i) {
+        raw += "64\r\n" + body.substr(0, 100) + "\r\n";
+      }
+      raw += "0\r\n\r\n";
+      return raw;
+    });
+    auto client = MakeCurlHttpClient();
+    HttpRequest request;
+    request.url = server.BaseUrl() + "/big";
+    request.max_response_bytes = 150;
+    request.truncate_large_body = true;
+    auto response = client->Do(request);
+    ASSERT_TRUE(response.ok()) << c.name << ": " << response.error().message();
+    EXPECT_EQ(response->status, 200) << c.name;
+    EXPECT_TRUE(response->body_truncated) << c.name;
+    EXPECT_LE(response->body.size(), 150u) << c.name;
+  }
+}
+
+TEST(CurlHttpClientTest, KeepsBodyAtLimitWhenTruncating) {
+  LocalHttpServer server(
+      [](const ReceivedRequest&) { return HttpResponseBytes(200, std::string(100, 'a')); });
+  auto client = MakeCurlHttpClient();
+  HttpRequest request;
+  request.url = server.BaseUrl() + "/";
+  request.max_response_bytes = 100;
+  request.truncate_large_body = true;
+  auto response = client->Do(request);
+  ASSERT_TRUE(response.ok()) << response.error().message();
+  EXPECT_FALSE(response->body_truncated);
+  EXPECT_EQ(response->body.size(), 100u);
+}
+
 TEST(CurlHttpClientTest, AcceptsBodyAtLimit) {
   LocalHttpServer server(
       [](const ReceivedRequest&) { return HttpResponseBytes(200, std::string(100, 'a')); });

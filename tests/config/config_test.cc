@@ -130,6 +130,24 @@ INSTANTIATE_TEST_SUITE_P(
                  "yet by alertd; remove it",
                  "alertd.yml:9:5: field \"relabel_configs\" in scrape config is not supported "
                  "yet by alertd; remove it"}},
+        BadCase{"ScrapeLimitErrors",
+                "scrape_configs:\n  - job_name: a\n    sample_limit: -1\n"
+                "    body_size_limit: 10 MB\n    label_limit: many\n"
+                "    label_name_length_limit: -5\n    label_value_length_limit: [1]\n"
+                "  - job_name: b\n    target_limit: 5\n    body_size_limit: -1KB\n",
+                {"alertd.yml:3:19: invalid sample_limit -1: use 0 for no limit or a positive "
+                 "number",
+                 "alertd.yml:4:22: invalid byte size \"10 MB\" in body_size_limit: use a plain "
+                 "number of bytes or a number with a unit such as 512KiB, 10MB or 1GiB (KB, MB "
+                 "and GB are 1024 based like KiB, MiB and GiB)",
+                 "alertd.yml:5:18: invalid label_limit \"many\": expected an integer",
+                 "alertd.yml:6:30: invalid label_name_length_limit -5: use 0 for no limit or a "
+                 "positive number",
+                 "alertd.yml:7:31: label_value_length_limit must be an integer, got a list",
+                 "alertd.yml:9:5: field \"target_limit\" in scrape config is not supported "
+                 "yet by alertd; remove it",
+                 "alertd.yml:10:22: invalid byte size \"-1KB\" in body_size_limit: it must not "
+                 "be negative; use 0 for no limit"}},
         BadCase{"ScrapeTargetErrors",
                 "scrape_configs:\n  - job_name: a\n    static_configs:\n      - targets:\n"
                 "          - localhost\n          - a:b\n          - http://x:1\n"
@@ -265,6 +283,35 @@ TEST(ConfigTest, ScrapeDefaultsFollowGlobal) {
   EXPECT_EQ(b.scheme, "https");
   EXPECT_EQ(b.metrics_path, "/probe");
   EXPECT_TRUE(b.honor_labels);
+}
+
+TEST(ConfigTest, ReadsScrapeLimits) {
+  Config config = MustParse(
+      "limits:\n"
+      "  max_line_length: 4KiB\n"
+      "scrape_configs:\n"
+      "  - job_name: a\n"
+      "    sample_limit: 1000\n"
+      "    body_size_limit: 10MB\n"
+      "    label_limit: 30\n"
+      "    label_name_length_limit: 128\n"
+      "    label_value_length_limit: 2048\n"
+      "  - job_name: b\n");
+  ASSERT_EQ(config.scrape_configs.size(), 2u);
+  const ScrapeConfig& a = config.scrape_configs[0];
+  EXPECT_EQ(a.sample_limit, 1000u);
+  EXPECT_EQ(a.body_size_limit, 10u << 20);
+  EXPECT_EQ(a.label_limit, 30u);
+  EXPECT_EQ(a.label_name_length_limit, 128u);
+  EXPECT_EQ(a.label_value_length_limit, 2048u);
+  EXPECT_EQ(a.max_line_length, 4u << 10);
+  const ScrapeConfig& b = config.scrape_configs[1];
+  EXPECT_EQ(b.sample_limit, 0u);
+  EXPECT_EQ(b.body_size_limit, 0u);
+  EXPECT_EQ(b.label_limit, 0u);
+  EXPECT_EQ(b.label_name_length_limit, 0u);
+  EXPECT_EQ(b.label_value_length_limit, 0u);
+  EXPECT_EQ(b.max_line_length, 4u << 10);
 }
 
 TEST(ConfigTest, LoadsRouteAndReceivers) {

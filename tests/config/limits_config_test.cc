@@ -68,6 +68,7 @@ TEST(ByteSizeTest, ReportsInvalidSizes) {
   const std::string example =
       ": use a plain number of bytes or a number with a unit such as 512KiB, 10MB or 1GiB (KB, "
       "MB and GB are 1024 based like KiB, MiB and GiB)";
+
   struct Case {
     std::string text;
     std::string message;
@@ -119,7 +120,8 @@ TEST(LimitsConfigTest, ReadsByteSizesAndCounts) {
   Result<Config> config = ParseConfig(
       "limits:\n  max_line_length: 64KiB\n  max_rules: 500\n  max_template_output: 2MB\n"
       "  max_request_body_size: 4096\n",
-      "alertd.yml", &errors);
+      "alertd.yml",
+      &errors);
   ASSERT_TRUE(config.ok()) << (errors.empty() ? "" : errors[0].ToString());
   EXPECT_EQ(config->limits.max_line_length, 64u << 10);
   EXPECT_EQ(config->limits.max_rules, 500u);
@@ -141,13 +143,22 @@ TEST(LimitsConfigTest, ReportsBadValues) {
       {"limits:\n  max_request_body_size: -5\n",
        "alertd.yml:2:26: invalid byte size \"-5\" in max_request_body_size: it must not be "
        "negative; use 0 for no limit"},
+      {"limits:\n  max_line_length: -1\n",
+       "alertd.yml:2:20: invalid byte size \"-1\" in max_line_length: it must not be negative; "
+       "use 0 for no limit"},
+      {"limits:\n  max_template_output: 2 MB\n",
+       "alertd.yml:2:24: invalid byte size \"2 MB\" in max_template_output: use a plain number "
+       "of bytes or a number with a unit such as 512KiB, 10MB or 1GiB (KB, MB and GB are 1024 "
+       "based like KiB, MiB and GiB)"},
+      {"limits:\n  max_template_output: [1]\n",
+       "alertd.yml:2:24: max_template_output must be a byte size such as 1MiB, got a list"},
       {"limits:\n  max_rules: -1\n",
        "alertd.yml:2:14: limits max_rules must not be negative, got -1; use 0 for no limit"},
       {"limits:\n  max_rules: 1KiB\n",
        "alertd.yml:2:14: invalid max_rules \"1KiB\": expected an integer"},
       {"limits:\n  max_line: 10\n",
-       "alertd.yml:2:3: unknown field \"max_line\" in limits; valid fields are: max_line_length, "
-       "max_rules, max_template_output, max_request_body_size"},
+       "alertd.yml:2:3: unknown field \"max_line\" in limits; valid fields are: "
+       "max_line_length, max_rules, max_template_output, max_request_body_size"},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(Errors(c.text), std::vector<std::string>{c.error}) << c.text;

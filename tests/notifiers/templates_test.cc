@@ -402,6 +402,24 @@ TEST(NotificationTemplates, FunctionsRenderAsAlertmanager) {
   }
 }
 
+TEST(NotificationTemplates, LimitsOutputToMaxTemplateOutput) {
+  config::Config config;
+  config.limits.max_template_output = 16;
+  auto templates = NotificationTemplates::Load(config);
+  ASSERT_TRUE(templates.ok()) << templates.error().message();
+  auto at_limit = (*templates)->Expand("0123456789abcdef", FiringNotification());
+  ASSERT_TRUE(at_limit.ok()) << at_limit.error().message();
+  EXPECT_EQ(*at_limit, "0123456789abcdef");
+
+  auto over =
+      (*templates)->Expand("{{ range .Alerts }}{{ .Labels }}{{ end }}", FiringNotification());
+  ASSERT_FALSE(over.ok());
+  // Alertmanager executes a text field as a template named "", so the name is empty.
+  EXPECT_EQ(over.error().message(),
+            "template: :1:22: executing \"\" at <{{.Labels}}>: template output is longer than the "
+            "maximum of 16 bytes; shorten the output or raise limits.max_template_output");
+}
+
 // trimSpace is in later Alertmanager versions but not in 0.25's function map, so amtool 0.25
 // cannot check it.
 TEST(NotificationTemplates, TrimSpaceTrimsUnicodeSpace) {

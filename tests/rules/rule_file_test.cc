@@ -429,6 +429,40 @@ TEST(RuleFileTest, ResultErrorCarriesFirstErrorAndCount) {
   EXPECT_EQ(file.error().column(), 11);
 }
 
+TEST(RuleFileTest, RejectsLineOverMaxLineLength) {
+  const std::string text =
+      "groups:\n"
+      "  - name: g\n"
+      "    rules:\n"
+      "      - record: a_very_long_recording_rule_name\n"
+      "        expr: up\n";
+  std::vector<RuleError> errors;
+  Result<RuleFile> over = ParseRuleFile(text, "rules.yml", &errors, 40);
+  ASSERT_FALSE(over.ok());
+  const std::string want =
+      "rules.yml:4:41: line is 47 bytes, more than limits.max_line_length (40 bytes); split the "
+      "line or raise limits.max_line_length";
+  EXPECT_EQ(over.error().message(), want);
+  EXPECT_EQ(over.error().line(), 4);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].ToString(), want);
+
+  Result<RuleFile> at_limit = ParseRuleFile(text, "rules.yml", nullptr, 47);
+  EXPECT_TRUE(at_limit.ok()) << at_limit.error().message();
+  Result<RuleFile> unlimited = ParseRuleFile(text, "rules.yml", nullptr, 0);
+  EXPECT_TRUE(unlimited.ok()) << unlimited.error().message();
+}
+
+TEST(RuleFileTest, DefaultMaxLineLengthIsOneMebibyte) {
+  std::string text = "groups:\n  - name: g\n    rules:\n      - record: r\n        expr: " +
+                     std::string((1 << 20) + 1, '1') + "\n";
+  Result<RuleFile> file = ParseRuleFile(text, "rules.yml", nullptr);
+  ASSERT_FALSE(file.ok());
+  EXPECT_EQ(file.error().message(),
+            "rules.yml:5:1048577: line is 1048591 bytes, more than limits.max_line_length "
+            "(1048576 bytes); split the line or raise limits.max_line_length");
+}
+
 TEST(RuleFileTest, MissingFileIsOneErrorWithoutPosition) {
   std::vector<RuleError> errors;
   Result<RuleFile> file = LoadRuleFile("/nonexistent/rules.yml", &errors);

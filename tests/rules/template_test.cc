@@ -449,6 +449,57 @@ TEST(TemplateErrors, ExecutionErrorsUseGoWording) {
   });
 }
 
+TEST(TemplateLimits, FailsOutputOverMaxBytes) {
+  struct Case {
+    std::string text;
+    std::string error;
+  };
+
+  const std::vector<Case> cases = {
+      {"{{ range . }}{{ . }}{{ end }}",
+       "template: test:1:16: executing \"test\" at <{{.}}>: template output is longer than the "
+       "maximum of 10 bytes; shorten the output or raise limits.max_template_output"},
+      {"{{ range . }}ab{{ end }}",
+       "template: test: template output is longer than the maximum of 10 bytes; shorten the "
+       "output or raise limits.max_template_output"},
+      {"{{ define \"x\" }}{{ range . }}{{ . }}{{ end }}{{ end }}{{ template \"x\" . }}",
+       "template: test:1:32: executing \"x\" at <{{.}}>: template output is longer than the "
+       "maximum of 10 bytes; shorten the output or raise limits.max_template_output"},
+  };
+  TemplateOptions options;
+  options.max_output_bytes = 10;
+  for (const Case& c : cases) {
+    Result<std::string> got = Expand(c.text, json{"ab", "ab", "ab", "ab", "ab", "ab"}, options);
+    ASSERT_FALSE(got.ok()) << c.text;
+    EXPECT_EQ(got.error().message(), c.error) << c.text;
+  }
+}
+
+TEST(TemplateLimits, AcceptsOutputAtMaxBytes) {
+  TemplateOptions options;
+  options.max_output_bytes = 10;
+  Result<std::string> at_limit =
+      Expand("{{ range . }}{{ . }}{{ end }}", json{"abcde", "fghij"}, options);
+  ASSERT_TRUE(at_limit.ok()) << at_limit.error().message();
+  EXPECT_EQ(*at_limit, "abcdefghij");
+
+  options.max_output_bytes = 0;
+  Result<std::string> unlimited = Expand(
+      "{{ range . }}{{ . }}{{ end }}", json(std::vector<std::string>(1000, "abcdefghij")), options);
+  ASSERT_TRUE(unlimited.ok()) << unlimited.error().message();
+  EXPECT_EQ(unlimited->size(), 10000u);
+}
+
+TEST(TemplateLimits, DefaultsToOneMebibyte) {
+  Result<std::string> got = Expand("{{ range . }}{{ . }}{{ end }}",
+                                   json(std::vector<std::string>(1100, std::string(1000, 'x'))));
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(
+      got.error().message(),
+      "template: test:1:16: executing \"test\" at <{{.}}>: template output is longer than the "
+      "maximum of 1048576 bytes; shorten the output or raise limits.max_template_output");
+}
+
 TEST(TemplateErrors, ParseErrorsCarryPosition) {
   struct Case {
     std::string text;

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -65,7 +66,14 @@ class FakeHttpClient final : public HttpClient {
     if (it == responses_.end()) {
       return Error::Unavailable("HTTP request failed: no fake response");
     }
-    return it->second;
+    Result<HttpResponse> response = it->second;
+    // As the libcurl client: keep the first max_response_bytes of a larger body.
+    if (response.ok() && request.truncate_large_body &&
+        response->body.size() > request.max_response_bytes) {
+      response->body.resize(request.max_response_bytes);
+      response->body_truncated = true;
+    }
+    return response;
   }
 
   void SetBody(const std::string& url, const std::string& body, int status = 200) {
@@ -445,6 +453,129 @@ TEST_F(ScrapeManagerTest, MarksAllSeriesStaleWhenTargetGoesDown) {
   }
 }
 
+TEST_F(ScrapeManagerTest, FailsScrapeOverLimits) {
+  struct Case {
+    std::string name;
+    std::function<void(config::ScrapeConfig&)> set_limit;
+    std::string body;
+    std::string want_error;
+    double want_scraped;  // scrape_samples_scraped
+  };
+
+  const std::string long_name(60, 'n');
+  const std::string long_value(60, 'v');
+  const std::vector<Case> cases = {
+      {"sample_limit",
+       [](config::ScrapeConfig& c) { c.sample_limit = 2; },
+       "a 1\nb 2\nc 3\n",
+       "sample limit exceeded: 3 samples, sample_limit 2",
+       3},
+      {"label_limit",
+       [](config::ScrapeConfig& c) { c.label_limit = 3; },
+       "a 1\nb{x=\"1\"} 2\n",
+       "label_limit exceeded (metric: b, number of labels: 4, limit: 3)",
+       2},
+      {"label_name_length_limit",
+       [](config::ScrapeConfig& c) { c.label_name_length_limit = 8; },
+       "a 1\nb{" + long_name + "=\"1\"} 2\n",
+       "label_name_length_limit exceeded (metric: b, label name: " + std::string(50, 'n') +
+           ", length: 60, limit: 8)",
+       2},
+      {"label_value_length_limit",
+       [](config::ScrapeConfig& c) { c.label_value_length_limit = 11; },
+       "a 1\nb{x=\"" + long_value + "\"} 2\n",
+       "label_value_length_limit exceeded (metric: b, label name: x, value: \"" +
+           std::string(50, 'v') + "\", length: 60, limit: 11)",
+       2},
+      {"target label over label_value_length_limit",
+       [](config::ScrapeConfig& c) { c.label_value_length_limit = 5; },
+       "a 1\n",
+       "label_value_length_limit exceeded (metric: a, label name: instance, value: "
+       "\"host-1:9100\", length: 11, limit: 5)",
+       1},
+      {"body_size_limit",
+       [](config::ScrapeConfig& c) { c.body_size_limit = 8; },
+       "a 1\nb 2\nc 3\n",
+       "body size limit exceeded: the response body is larger than 8B, the body_size_limit",
+       0},
+      {"max_line_length",
+       [](config::ScrapeConfig& c) { c.max_line_length = 10; },
+       "a 1\nlong_metric_name 2\n",
+       "line 2 of the exposition is 18 bytes, more than limits.max_line_length (10 bytes)",
+       0},
+  };
+  for (const Case& c : cases) {
+    FakeAppender appender;
+    FakeClock clock(FromMillis(kStartMs));
+    FakeHttpClient http(&clock);
+    config::ScrapeConfig job = Job("node", {"host-1:9100"});
+    c.set_limit(job);
+    ScrapeManager manager({job}, global_, &appender, &http, &clock);
+    http.SetBody(kUrl, "a 1\n");
+    manager.Scrape(0);
+    if (c.name == "target label over label_value_length_limit") {
+      ASSERT_EQ(manager.Status()[0].health, TargetHealth::kDown) << c.name;
+    } else {
+      ASSERT_EQ(manager.Status()[0].health, TargetHealth::kUp) << c.name;
+    }
+    appender.Take();
+
+    clock.Advance(seconds(15));
+    http.SetBody(kUrl, c.body);
+    manager.Scrape(0);
+    auto samples = appender.Take();
+    for (std::string_view name : {"b", "c"}) {
+      EXPECT_EQ(Named(samples, name).size(), 0u) << c.name << " " << name;
+    }
+    if (c.name != "target label over label_value_length_limit") {
+      // `a` of the first scrape gets a staleness marker and no new sample.
+      ASSERT_EQ(Named(samples, "a").size(), 1u) << c.name;
+      EXPECT_TRUE(IsStaleNaN(Named(samples, "a")[0].v)) << c.name;
+    }
+    EXPECT_EQ(OnlyValue(samples, "up"), 0) << c.name;
+    EXPECT_EQ(OnlyValue(samples, "scrape_samples_scraped"), c.want_scraped) << c.name;
+    EXPECT_EQ(OnlyValue(samples, "scrape_samples_post_metric_relabeling"), 0) << c.name;
+    EXPECT_EQ(OnlyValue(samples, "scrape_series_added"), 0) << c.name;
+    auto status = manager.Status();
+    EXPECT_EQ(status[0].health, TargetHealth::kDown) << c.name;
+    EXPECT_EQ(status[0].last_error, c.want_error) << c.name;
+    EXPECT_EQ(manager.scrape_failures_total(),
+              c.name == "target label over label_value_length_limit" ? 2u : 1u)
+        << c.name;
+  }
+}
+
+TEST_F(ScrapeManagerTest, AcceptsScrapeAtLimits) {
+  config::ScrapeConfig job = Job("node", {"host-1:9100"});
+  job.sample_limit = 2;
+  job.label_limit = 4;  // __name__, instance, job and x
+  job.label_name_length_limit = 8;
+  job.label_value_length_limit = 11;  // instance="host-1:9100"
+  job.body_size_limit = 15;
+  job.max_line_length = 10;
+  auto manager = Make({job});
+  http_.SetBody(kUrl, "a 1\nb{x=\"1\"} 2\n");  // 15 bytes, lines of 3 and 10 bytes
+  manager->Scrape(0);
+  auto status = manager->Status();
+  EXPECT_EQ(status[0].health, TargetHealth::kUp);
+  EXPECT_EQ(status[0].last_error, "");
+  auto samples = appender_.Take();
+  EXPECT_EQ(Named(samples, "a").size(), 1u);
+  EXPECT_EQ(Named(samples, "b").size(), 1u);
+}
+
+TEST_F(ScrapeManagerTest, SendsBodySizeLimitToClient) {
+  config::ScrapeConfig job = Job("node", {"host-1:9100"});
+  job.body_size_limit = 10 << 20;
+  auto manager = Make({job});
+  http_.SetBody(kUrl, "a 1\n");
+  manager->Scrape(0);
+  auto requests = http_.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].max_response_bytes, 10u << 20);
+  EXPECT_TRUE(requests[0].truncate_large_body);
+}
+
 TEST_F(ScrapeManagerTest, RecordsStatusOfLastScrape) {
   auto manager = MakeOne();
   http_.SetBody(kUrl, "a 1\n");
@@ -575,6 +706,88 @@ TEST(ScrapeManagerHttpTest, ReportsDownForClosedPort) {
   EXPECT_EQ(status[0].health, TargetHealth::kDown);
   EXPECT_TRUE(status[0].last_error.starts_with("HTTP request failed: ")) << status[0].last_error;
   EXPECT_NE(status[0].last_error.find("Could"), std::string::npos) << status[0].last_error;
+}
+
+TEST(ScrapeManagerHttpTest, ReportsDownForTimeout) {
+  testing::LocalHttpServer server([](const testing::ReceivedRequest&) {
+    std::this_thread::sleep_for(milliseconds(1500));
+    return testing::HttpResponseBytes(200, "a 1\n");
+  });
+  auto http = MakeCurlHttpClient();
+  SystemClock clock;
+  FakeAppender appender;
+  config::ScrapeConfig job = LocalJob(server.port());
+  job.scrape_timeout = milliseconds(200);
+  ScrapeManager manager({job}, config::GlobalConfig{}, &appender, http.get(), &clock);
+  manager.Scrape(0);
+  auto samples = appender.Take();
+  EXPECT_EQ(Named(samples, "a").size(), 0u);
+  EXPECT_EQ(OnlyValue(samples, "up"), 0);
+  auto status = manager.Status();
+  EXPECT_EQ(status[0].health, TargetHealth::kDown);
+  EXPECT_EQ(status[0].last_error, "HTTP request timed out after 200ms");
+}
+
+TEST(ScrapeManagerHttpTest, ReportsDownForServerError) {
+  testing::LocalHttpServer server(
+      [](const testing::ReceivedRequest&) { return testing::HttpResponseBytes(500, "boom"); });
+  auto http = MakeCurlHttpClient();
+  SystemClock clock;
+  FakeAppender appender;
+  ScrapeManager manager(
+      {LocalJob(server.port())}, config::GlobalConfig{}, &appender, http.get(), &clock);
+  manager.Scrape(0);
+  auto samples = appender.Take();
+  EXPECT_EQ(OnlyValue(samples, "up"), 0);
+  auto status = manager.Status();
+  EXPECT_EQ(status[0].health, TargetHealth::kDown);
+  EXPECT_EQ(status[0].last_error, "server returned HTTP status 500 Internal Server Error");
+}
+
+TEST(ScrapeManagerHttpTest, StopsReadingAtBodySizeLimit) {
+  struct Case {
+    const char* name;
+    bool with_content_length;
+  };
+
+  for (const Case& c : {Case{"content-length", true}, Case{"chunked", false}}) {
+    std::string line = "metric_with_a_long_name 1\n";  // 26 bytes
+    testing::LocalHttpServer server([&](const testing::ReceivedRequest&) {
+      std::string body;
+      for (int i = 0; i < 2000; ++i) {
+        body += line;
+      }
+      if (c.with_content_length) {
+        return testing::HttpResponseBytes(200, body);
+      }
+      std::string raw =
+          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+      for (int i = 0; i < 100; ++i) {
+        std::string chunk = body.substr(0, 520);
+        char size[16];
+        std::snprintf(size, sizeof(size), "%zx", chunk.size());
+        raw += std::string(size) + "\r\n" + chunk + "\r\n";
+      }
+      raw += "0\r\n\r\n";
+      return raw;
+    });
+    auto http = MakeCurlHttpClient();
+    SystemClock clock;
+    FakeAppender appender;
+    config::ScrapeConfig job = LocalJob(server.port());
+    job.body_size_limit = 1024;
+    ScrapeManager manager({job}, config::GlobalConfig{}, &appender, http.get(), &clock);
+    manager.Scrape(0);
+    auto samples = appender.Take();
+    EXPECT_EQ(Named(samples, "metric_with_a_long_name").size(), 0u) << c.name;
+    EXPECT_EQ(OnlyValue(samples, "up"), 0) << c.name;
+    auto status = manager.Status();
+    EXPECT_EQ(status[0].health, TargetHealth::kDown) << c.name;
+    EXPECT_EQ(status[0].last_error,
+              "body size limit exceeded: the response body is larger than 1KiB, the "
+              "body_size_limit")
+        << c.name;
+  }
 }
 
 // Starts prometheus-node-exporter on 127.0.0.1:`port` and stops it when destroyed.

@@ -460,6 +460,23 @@ TEST_F(HttpServerTest, BodyOverLimitReturns413) {
   EXPECT_EQ(calls.load(), 1);
 }
 
+TEST_F(HttpServerTest, ZeroBodyLimitAcceptsAnyBody) {
+  Route("POST", "/upload", [](const HttpServerRequest& request) {
+    return Ok(std::to_string(request.body.size()));
+  });
+  HttpServerOptions options;
+  options.max_body_bytes = 0;
+  StartServer(options);
+
+  CurlResult small = Fetch("POST", Url("/upload"), "x");
+  CurlResult large = Fetch("POST", Url("/upload"), std::string(12 << 20, 'x'));
+
+  EXPECT_EQ(small.status, 200);
+  EXPECT_EQ(small.body, "1");
+  EXPECT_EQ(large.status, 200);
+  EXPECT_EQ(large.body, std::to_string(12 << 20));
+}
+
 TEST_F(HttpServerTest, BodyOverLimitSentAtOnceStillGets413) {
   Route("POST", "/upload", [](const HttpServerRequest&) { return Ok("stored"); });
   HttpServerOptions options;
