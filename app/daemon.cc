@@ -58,6 +58,8 @@ namespace fs = std::filesystem;
 
 // Alertmanager's --alerts.gc-interval default: how often resolved alerts are dropped.
 constexpr Duration kAlertGcInterval{30 * 60 * 1000};
+// How often alerts whose write to the state store failed are written again.
+constexpr Duration kAlertWriteRetryInterval{5000};
 // Alertmanager's --data.maintenance-interval default: how often old silences are dropped.
 constexpr Duration kSilenceGcInterval{15 * 60 * 1000};
 
@@ -638,6 +640,10 @@ void Daemon::Schedule(Runtime& rt) {
                           (void)checkpoint_->Snapshot();
                         }
                       });
+  rt.scheduler->Every(
+      "retry alert writes", kAlertWriteRetryInterval, kAlertWriteRetryInterval, [this] {
+        alert_store_->RetryWrites();
+      });
   rt.scheduler->Every("gc alerts", kAlertGcInterval, kAlertGcInterval, [this] {
     size_t dropped = alert_store_->Gc();
     if (dropped > 0) {

@@ -123,10 +123,19 @@ Status AlertStore::Put(std::vector<StoreAlert> alerts) {
       upserts.push_back(alert);
     }
     if (store_ != nullptr) {
-      written = store_->WriteReceivedAlerts(upserts, {});
+      // Alerts of earlier failed writes go along, as they are now.
+      std::vector<StoreAlert> rows = upserts;
+      for (const Labels& labels : unwritten_) {
+        auto it = alerts_.find(labels);
+        if (it != alerts_.end() && !merged.contains(labels)) {
+          rows.push_back(it->second);
+        }
+      }
+      written = store_->WriteReceivedAlerts(rows, {});
+      NoteWrite(written, rows);
     }
     // Kept and forwarded also when the write failed, so a database problem does not stop
-    // notifications; the alert is then lost only if alertd restarts before the next write.
+    // notifications; RetryWrites writes them later.
     for (auto& alert : upserts) {
       forward.push_back(ToNotifyAlert(alert));
       Labels key = alert.labels;
@@ -186,6 +195,44 @@ size_t AlertStore::size() const {
   return alerts_.size();
 }
 
+void AlertStore::NoteWrite(const Status& written, const std::vector<StoreAlert>& rows) {
+  if (written.ok()) {
+    if (!last_write_error_.empty()) {
+      Logger("alerts")->info("Writing alerts to the state store succeeded again alerts={}",
+                             rows.size());
+      last_write_error_.clear();
+    }
+    unwritten_.clear();
+    return;
+  }
+  for (const StoreAlert& row : rows) {
+    unwritten_.insert(row.labels);
+  }
+  if (written.error().message() != last_write_error_) {
+    Logger("alerts")->error("Writing alerts to the state store failed, retrying alerts={} err={}",
+                            unwritten_.size(),
+                            LogValue(written.error().message()));
+    last_write_error_ = written.error().message();
+  }
+}
+
+Status AlertStore::RetryWrites() {
+  std::lock_guard lock(mu_);
+  if (store_ == nullptr || unwritten_.empty()) {
+    return Status::Ok();
+  }
+  std::vector<StoreAlert> rows;
+  for (const Labels& labels : unwritten_) {
+    auto it = alerts_.find(labels);
+    if (it != alerts_.end()) {
+      rows.push_back(it->second);
+    }
+  }
+  Status written = store_->WriteReceivedAlerts(rows, {});
+  NoteWrite(written, rows);
+  return written;
+}
+
 size_t AlertStore::Gc() {
   TimePoint now = clock_->Now();
   std::lock_guard lock(mu_);
@@ -218,6 +265,7 @@ size_t AlertStore::Gc() {
           FormatDuration(std::chrono::duration_cast<Duration>(alert.ends_at - alert.updated_at)));
     }
     alerts_.erase(it);
+    unwritten_.erase(labels);
   }
   return resolved.size();
 }

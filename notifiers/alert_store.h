@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,8 +58,13 @@ class AlertStore {
   // one with the same labels is merged with it (MergeAlerts); otherwise it replaces it. The
   // alerts are written to the StateStore in one transaction, then kept in memory and forwarded.
   // A failed write is returned, but the alerts are still kept and forwarded, so notifications
-  // go on. The caller validates the alerts first.
+  // go on, and they are written again with the next Put or RetryWrites. The caller validates
+  // the alerts first.
   Status Put(std::vector<StoreAlert> alerts);
+
+  // Writes the alerts whose earlier write failed, as they are now. Ok when nothing is left to
+  // write. The daemon calls it every few seconds.
+  Status RetryWrites();
 
   // Stores alerts that came in on the webhook_receivers endpoint `endpoint` (received_from is
   // set to it) as Put does, except that a firing alert (zero ends_at) ends at now + max_age
@@ -78,12 +84,18 @@ class AlertStore {
   size_t Gc();
 
  private:
+  // Records the outcome of writing `rows`: clears the unwritten set on success, else adds them
+  // to it and logs each new error once. Called with mu_ held.
+  void NoteWrite(const Status& written, const std::vector<StoreAlert>& rows);
+
   StateStore* const store_;
   const Clock* const clock_;
   const Duration resolve_timeout_;
   Listener listener_;
   mutable std::mutex mu_;
   std::map<Labels, StoreAlert> alerts_;  // guarded by mu_
+  std::set<Labels> unwritten_;           // alerts whose last write failed; guarded by mu_
+  std::string last_write_error_;         // guarded by mu_
 };
 
 }  // namespace alertd

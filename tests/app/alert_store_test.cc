@@ -1,6 +1,7 @@
 #include "notifiers/alert_store.h"
 
 #include <chrono>
+#include <memory>
 
 #include <gtest/gtest.h>
 
@@ -195,6 +196,78 @@ TEST(AlertStoreTest, FailedWriteIsReturnedButAlertIsForwarded) {
   EXPECT_EQ(status.error().message(), "disk full");
   EXPECT_EQ(forwarded, 1u);
   EXPECT_EQ(store.size(), 1u);
+}
+
+// A SQLite state store whose received-alert writes fail while `full` is set.
+class FlakyStore final : public StateStore {
+ public:
+  FlakyStore() : inner_(std::move(OpenSqliteStateStore(":memory:").value())) {}
+
+  Result<std::vector<StoredAlert>> LoadAlerts(TimePoint t) override {
+    return inner_->LoadAlerts(t);
+  }
+  Status WriteAlerts(const std::vector<StoredAlert>& u,
+                     const std::vector<StoredAlert>& d) override {
+    return inner_->WriteAlerts(u, d);
+  }
+  Result<std::optional<NotificationLogEntry>> GetNotification(const std::string& r,
+                                                              const std::string& g) override {
+    return inner_->GetNotification(r, g);
+  }
+  Status PutNotification(const NotificationLogEntry& e) override {
+    return inner_->PutNotification(e);
+  }
+  Status PruneNotifications(TimePoint t) override { return inner_->PruneNotifications(t); }
+  Result<std::vector<StoredReceivedAlert>> LoadReceivedAlerts() override {
+    return inner_->LoadReceivedAlerts();
+  }
+  Status WriteReceivedAlerts(const std::vector<StoredReceivedAlert>& upserts,
+                             const std::vector<Labels>& deletes) override {
+    if (full) {
+      return Error::Io("database or disk is full");
+    }
+    return inner_->WriteReceivedAlerts(upserts, deletes);
+  }
+
+  bool full = false;
+
+ private:
+  std::unique_ptr<StateStore> inner_;
+};
+
+TEST(AlertStoreTest, FailedWriteIsRetried) {
+  FlakyStore db;
+  FakeClock clock(kT0);
+  AlertStore store(&db, &clock, kResolveTimeout);
+  db.full = true;
+  StoreAlert first = MakeAlert(kT0, TimePoint{});
+  ASSERT_FALSE(store.Put({first}).ok());
+  EXPECT_FALSE(store.RetryWrites().ok());
+  db.full = false;
+  ASSERT_TRUE(store.RetryWrites().ok());
+  auto rows = db.LoadReceivedAlerts();
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].labels, first.labels);
+  // Nothing is left to write.
+  db.full = true;
+  EXPECT_TRUE(store.RetryWrites().ok());
+}
+
+TEST(AlertStoreTest, NextPutWritesEarlierFailedAlerts) {
+  FlakyStore db;
+  FakeClock clock(kT0);
+  AlertStore store(&db, &clock, kResolveTimeout);
+  db.full = true;
+  StoreAlert first = MakeAlert(kT0, TimePoint{});
+  ASSERT_FALSE(store.Put({first}).ok());
+  db.full = false;
+  StoreAlert second = first;
+  second.labels = Labels{{"alertname", "Other"}};
+  ASSERT_TRUE(store.Put({second}).ok());
+  auto rows = db.LoadReceivedAlerts();
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->size(), 2u);
 }
 
 }  // namespace
