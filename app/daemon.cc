@@ -314,6 +314,9 @@ class Daemon {
   std::vector<std::pair<std::chrono::steady_clock::time_point, std::shared_ptr<Runtime>>>
       retired_;  // guarded by reload_mu_
   std::atomic<bool> last_reload_ok_{true};
+  // Due times of the alert and silence collections, in Unix milliseconds; set at start.
+  std::atomic<int64_t> next_alert_gc_ms_{0};
+  std::atomic<int64_t> next_silence_gc_ms_{0};
   std::atomic<int64_t> last_reload_success_ms_{0};
 };
 
@@ -644,13 +647,20 @@ void Daemon::Schedule(Runtime& rt) {
       "retry alert writes", kAlertWriteRetryInterval, kAlertWriteRetryInterval, [this] {
         alert_store_->RetryWrites();
       });
-  rt.scheduler->Every("gc alerts", kAlertGcInterval, kAlertGcInterval, [this] {
+  // A reload replaces the scheduler, so the collections keep their due times in the daemon:
+  // otherwise reloads more often than the interval would postpone them forever.
+  auto first_run = [now](const std::atomic<int64_t>& due_ms) {
+    return Duration(std::max<int64_t>(0, due_ms.load() - ToMillis(now)));
+  };
+  rt.scheduler->Every("gc alerts", kAlertGcInterval, first_run(next_alert_gc_ms_), [this] {
+    next_alert_gc_ms_ = ToMillis(clock_.Now()) + kAlertGcInterval.count();
     size_t dropped = alert_store_->Gc();
     if (dropped > 0) {
       log_->debug("Dropped resolved alerts alerts={}", dropped);
     }
   });
-  rt.scheduler->Every("gc silences", kSilenceGcInterval, kSilenceGcInterval, [this] {
+  rt.scheduler->Every("gc silences", kSilenceGcInterval, first_run(next_silence_gc_ms_), [this] {
+    next_silence_gc_ms_ = ToMillis(clock_.Now()) + kSilenceGcInterval.count();
     size_t dropped = silences_->Gc();
     if (dropped > 0) {
       log_->debug("Dropped expired silences silences={}", dropped);
@@ -770,6 +780,24 @@ std::vector<std::string> Daemon::Reload() {
   std::shared_ptr<Runtime> next;
   if (ok) {
     LogRestartOnlyChanges(old->config, loaded.config);
+    // The loader checked open endpoints against the file's listen address, but the server
+    // keeps the running one.
+    if (!config::IsLoopbackListenAddress(loaded.config.web.listen_address)) {
+      for (const auto& receiver : loaded.config.webhook_receivers) {
+        if (receiver.bearer_token.empty() && receiver.basic_auth_password.empty() &&
+            receiver.hmac_secret.empty()) {
+          errors.push_back(receiver.mark.file + ":" + std::to_string(receiver.mark.line) + ":" +
+                           std::to_string(receiver.mark.column) + ": webhook receiver \"" +
+                           receiver.name + "\" has no authentication while alertd listens on " +
+                           loaded.config.web.listen_address +
+                           ", which is not a loopback address and changes only with a restart: "
+                           "set authorization, basic_auth or hmac");
+          ok = false;
+        }
+      }
+    }
+  }
+  if (ok) {
     std::shared_ptr<const WebServerSecurity> security = loaded.web_security;
     std::vector<config::WebhookReceiverConfig> webhook_receivers = loaded.config.webhook_receivers;
     auto built = BuildRuntime(std::move(loaded));
@@ -830,6 +858,8 @@ int Daemon::Run() {
   log_->info(
       "Starting alertd version={} config_file={}", ALERTD_VERSION, LogValue(options_.config_file));
   started_at_ = clock_.Now();
+  next_alert_gc_ms_ = ToMillis(started_at_) + kAlertGcInterval.count();
+  next_silence_gc_ms_ = ToMillis(started_at_) + kSilenceGcInterval.count();
   http_ = MakeCurlHttpClient();
   LoadedConfig loaded;
   std::vector<std::string> errors;

@@ -78,6 +78,7 @@ Result<inbound::EndpointOptions> EndpointOptionsFromConfig(
   options.hmac_prefix = receiver.hmac_prefix;
   options.max_body_size = receiver.max_body_size;
   options.labels = receiver.labels;
+  options.removed_labels = receiver.removed_labels;
   options.max_age = receiver.max_age;
   options.label_templates = receiver.label_templates;
   options.annotation_templates = receiver.annotation_templates;

@@ -341,9 +341,10 @@ struct WebhookReceiverConfig {
   std::string basic_auth_password;  // secret; basic_auth.password[_file]
   std::string hmac_secret;          // secret; hmac.secret[_file]
   std::string hmac_header = "X-Hub-Signature-256";
-  std::string hmac_prefix = "sha256=";  // the lower-case hex digest follows it
-  uint64_t max_body_size = 1 << 20;     // bytes; larger bodies get 413
-  Labels labels;                        // added to every alert, replacing the payload's
+  std::string hmac_prefix = "sha256=";      // the lower-case hex digest follows it
+  uint64_t max_body_size = 1 << 20;         // bytes; larger bodies get 413
+  Labels labels;                            // added to every alert, replacing the payload's
+  std::vector<std::string> removed_labels;  // names given an empty value in labels: removed
   // A firing alert without an update or a resolution for this long expires (logged).
   Duration max_age{86400000};
   // type json: templates over the parsed body. `alertname` is required among label_templates.
@@ -450,6 +451,10 @@ Result<Config> ParseConfig(const std::string& text,
 // ignoring every other section and the receivers' integrations, as amtool's `config routes`
 // does. The route is validated as in LoadConfigFile.
 Result<Config> LoadRoutingFile(const std::string& path, std::vector<ConfigError>* errors);
+
+// Whether `address` (host:port, as web.listen_address takes it) binds only loopback
+// addresses: 127.0.0.0/8 in dotted decimal, ::1 or localhost.
+bool IsLoopbackListenAddress(std::string_view address);
 
 // Alertmanager 0.25's labels.ParseMatchers: matchers separated by commas, optionally inside
 // `{...}`, each `name OP value` with OP one of = != =~ !~ and the value optionally quoted.

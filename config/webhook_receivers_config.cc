@@ -42,34 +42,6 @@ bool IsValidEndpointName(std::string_view name) {
   });
 }
 
-// Whether `address` (host:port as web.listen_address takes it) binds only loopback addresses.
-bool IsLoopbackListenAddress(std::string_view address) {
-  std::string_view host;
-  if (address.starts_with('[')) {
-    size_t end = address.find(']');
-    host = address.substr(1, end == std::string_view::npos ? std::string_view::npos : end - 1);
-  } else {
-    size_t colon = address.rfind(':');
-    host = address.substr(0, colon);
-  }
-  if (host == "localhost" || host == "::1") {
-    return true;
-  }
-  // 127.0.0.0/8: four decimal octets, the first 127.
-  if (!host.starts_with("127.")) {
-    return false;
-  }
-  int dots = 0;
-  for (char c : host) {
-    if (c == '.') {
-      ++dots;
-    } else if (c < '0' || c > '9') {
-      return false;
-    }
-  }
-  return dots == 3;
-}
-
 // The position of a template error inside the YAML value. Exact for values on one line;
 // for multi-line values the line is exact and the column is that of the template text.
 yaml::Position TemplateErrorPosition(const yaml::StringItem& item, const Error& error) {
@@ -130,7 +102,7 @@ class ReceiverReader {
       }
     }
     if (const yaml::Entry* entry = fields.Find("labels")) {
-      ReadLabels(*entry, receiver.labels);
+      ReadLabels(*entry, receiver.labels, receiver.removed_labels);
     }
     if (const yaml::Entry* entry = fields.Find("max_age")) {
       std::optional<Duration> age = yaml::ReadDuration(*entry, Sink());
@@ -313,13 +285,24 @@ class ReceiverReader {
     });
   }
 
-  void ReadLabels(const yaml::Entry& entry, Labels& labels) {
+  void ReadLabels(const yaml::Entry& entry, Labels& labels, std::vector<std::string>& removed) {
     std::vector<Label> items;
     for (const yaml::StringItem& item : yaml::ReadStringMap(entry, Sink())) {
       if (!IsValidLabelName(item.key)) {
         Report(item.key_position,
                what_ + ": invalid label name \"" + item.key +
                    "\" in labels: label names must match [a-zA-Z_][a-zA-Z0-9_]*");
+        continue;
+      }
+      if (item.value.empty() && item.key == "alertname") {
+        Report(item.key_position,
+               what_ +
+                   ": labels.alertname is empty, which would remove every alert's name; "
+                   "set a name or remove the entry");
+        continue;
+      }
+      if (item.value.empty()) {
+        removed.push_back(item.key);
         continue;
       }
       items.push_back(Label{item.key, item.value});
@@ -417,7 +400,7 @@ void LoadWebhookReceivers(const yaml::Entry& entry,
     return;
   }
   std::set<std::string> names;
-  const bool loopback = IsLoopbackListenAddress(config.web.listen_address);
+  const bool loopback = config::IsLoopbackListenAddress(config.web.listen_address);
   for (const YAML::Node& node : entry.value) {
     WebhookReceiverConfig receiver;
     yaml::Position position = yaml::PositionOf(node);
@@ -451,3 +434,34 @@ void LoadWebhookReceivers(const yaml::Entry& entry,
 }
 
 }  // namespace alertd::config::internal
+
+namespace alertd::config {
+
+bool IsLoopbackListenAddress(std::string_view address) {
+  std::string_view host;
+  if (address.starts_with('[')) {
+    size_t end = address.find(']');
+    host = address.substr(1, end == std::string_view::npos ? std::string_view::npos : end - 1);
+  } else {
+    size_t colon = address.rfind(':');
+    host = address.substr(0, colon);
+  }
+  if (host == "localhost" || host == "::1") {
+    return true;
+  }
+  // 127.0.0.0/8: four decimal octets, the first 127.
+  if (!host.starts_with("127.")) {
+    return false;
+  }
+  int dots = 0;
+  for (char c : host) {
+    if (c == '.') {
+      ++dots;
+    } else if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return dots == 3;
+}
+
+}  // namespace alertd::config

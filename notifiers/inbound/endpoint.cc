@@ -80,7 +80,38 @@ std::optional<std::string> DecodeBase64(std::string_view text) {
 }
 
 std::string ErrorBody(std::string_view message) {
-  return json{{"status", "error"}, {"error", message}}.dump();
+  // The message may quote bytes of the body that are not valid UTF-8.
+  return json{{"status", "error"}, {"error", message}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
+}
+
+// Deeper bodies are rejected before parsing: the template engine and JSON printing recurse
+// once per level, so a body of many thousand levels would exhaust the stack.
+constexpr size_t kMaxNestingDepth = 100;
+
+// Returns the deepest nesting of arrays and objects in `text`, ignoring brackets inside
+// strings. Invalid JSON gets a number too; the parser rejects it afterwards.
+size_t NestingDepth(std::string_view text) {
+  size_t depth = 0;
+  size_t deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
 }
 
 }  // namespace
@@ -363,6 +394,13 @@ EndpointResponse Endpoint::Handle(const EndpointRequest& request) const {
                   "Content-Type must be application/json, got " + got,
                   "Content-Type " + got);
   }
+  if (size_t depth = NestingDepth(request.body); depth > kMaxNestingDepth) {
+    return reject(400,
+                  kReasonInvalidJson,
+                  "the body nests arrays and objects " + std::to_string(depth) +
+                      " levels deep, more than the limit of " + std::to_string(kMaxNestingDepth),
+                  "nesting depth " + std::to_string(depth));
+  }
   json body;
   try {
     body = json::parse(request.body);
@@ -384,6 +422,9 @@ EndpointResponse Endpoint::Handle(const EndpointRequest& request) const {
     LabelsBuilder labels(alert.labels);
     for (const Label& label : options_.labels) {
       labels.Set(label.name, label.value);
+    }
+    for (const std::string& name : options_.removed_labels) {
+      labels.Del(name);
     }
     alert.labels = labels.Build();
   }

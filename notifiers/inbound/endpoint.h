@@ -46,6 +46,7 @@ struct EndpointOptions {
   std::string hmac_prefix = "sha256=";
   uint64_t max_body_size = 1 << 20;
   Labels labels;  // set on every alert, replacing the payload's label of the same name
+  std::vector<std::string> removed_labels;  // removed from every alert
   Duration max_age{86400000};
   // type json: Go templates over the parsed body.
   std::map<std::string, std::string> label_templates;

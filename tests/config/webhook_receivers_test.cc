@@ -55,6 +55,15 @@ TEST(WebhookReceiversConfig, ReadsEveryFieldOfAnAlertmanagerEndpoint) {
   EXPECT_EQ(r.mark.file, "alertd.yml");
 }
 
+TEST(WebhookReceiversConfig, EmptyLabelValueRemovesTheLabel) {
+  Config config = MustParse(
+      "webhook_receivers:\n  - {name: g, type: grafana, labels: {instance: '', team: ops}}\n");
+  ASSERT_EQ(config.webhook_receivers.size(), 1u);
+  const WebhookReceiverConfig& r = config.webhook_receivers[0];
+  EXPECT_EQ(r.labels, (Labels{{"team", "ops"}}));
+  EXPECT_EQ(r.removed_labels, std::vector<std::string>{"instance"});
+}
+
 TEST(WebhookReceiversConfig, AppliesDefaults) {
   Config config = MustParse("webhook_receivers:\n  - {name: g, type: grafana}\n");
   ASSERT_EQ(config.webhook_receivers.size(), 1u);
@@ -221,6 +230,10 @@ INSTANTIATE_TEST_SUITE_P(
                 std::string(kHead) + "  - {name: a, type: grafana, labels: {bad-name: x}}\n",
                 {"alertd.yml:2:39: webhook receiver \"a\": invalid label name \"bad-name\" in "
                  "labels: label names must match [a-zA-Z_][a-zA-Z0-9_]*"}},
+        BadCase{"EmptyAlertnameLabel",
+                std::string(kHead) + "  - {name: a, type: grafana, labels: {alertname: ''}}\n",
+                {"alertd.yml:2:39: webhook receiver \"a\": labels.alertname is empty, which "
+                 "would remove every alert's name; set a name or remove the entry"}},
         BadCase{"JsonSectionOnOtherType",
                 std::string(kHead) +
                     "  - name: a\n    type: grafana\n    json: {labels: {alertname: x}}\n",

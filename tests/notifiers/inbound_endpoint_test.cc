@@ -594,6 +594,51 @@ TEST_F(InboundEndpointTest, JsonMissingKeyGivesNoLabel) {
   EXPECT_FALSE(alerts[0].annotations.Has("summary"));
 }
 
+TEST_F(InboundEndpointTest, DeeplyNestedBodyIs400) {
+  EndpointOptions options = JsonOptions();
+  options.label_templates = {{"alertname", "{{ .name }}"}};
+  auto endpoint = Make(options);
+  ASSERT_NE(endpoint, nullptr);
+  const size_t levels = 200000;
+  std::string body =
+      R"({"name":"D","x":)" + std::string(levels, '[') + std::string(levels, ']') + "}";
+  EndpointResponse deep = endpoint->Handle(Request(body));
+  EXPECT_EQ(deep.status, 400);
+  EXPECT_EQ(deep.reason, "invalid_json");
+  EXPECT_EQ(json::parse(deep.body)["error"],
+            "the body nests arrays and objects 200001 levels deep, more than the limit of 100");
+  EXPECT_EQ(store_.size(), 0u);
+  // Brackets inside strings do not count, and 100 levels are accepted.
+  std::string shallow =
+      R"({"name":"D","s":"[[[[\"[[[[","x":)" + std::string(99, '[') + std::string(99, ']') + "}";
+  EXPECT_EQ(endpoint->Handle(Request(shallow)).status, 202);
+}
+
+TEST_F(InboundEndpointTest, InvalidUtf8Is400) {
+  auto endpoint = Make({});
+  ASSERT_NE(endpoint, nullptr);
+  EndpointResponse response = endpoint->Handle(Request("{\"name\":\"U\xff\xfe\"}"));
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(response.reason, "invalid_json");
+  auto parsed = json::parse(response.body);
+  EXPECT_TRUE(parsed["error"].get<std::string>().starts_with("the body is not valid JSON: "))
+      << response.body;
+  EXPECT_EQ(store_.size(), 0u);
+}
+
+TEST_F(InboundEndpointTest, EndpointLabelsReplaceAndRemove) {
+  EndpointOptions options;
+  options.labels = Labels{{"team", "ops"}};
+  options.removed_labels = {"instance"};
+  auto endpoint = Make(options);
+  ASSERT_NE(endpoint, nullptr);
+  EXPECT_EQ(endpoint->Handle(Request(AmBody("firing"))).status, 202);
+  std::vector<StoreAlert> alerts = store_.List();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_FALSE(alerts[0].labels.Has("instance"));
+  EXPECT_EQ(alerts[0].labels.Get("team"), "ops");
+}
+
 TEST(InboundEndpointCreate, RejectsTemplatesThatDoNotParseAndJsonWithoutAlertname) {
   FakeClock clock(kStart);
   AlertStore store(nullptr, &clock, minutes(5));
