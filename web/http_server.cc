@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <atomic>
@@ -278,9 +279,15 @@ struct SecurityState {
   std::shared_ptr<const WebAuthenticator> authenticator;
 };
 
-std::string OpenSslErrors() {
+// Pops OpenSSL's error queue and returns its entries as text. Sets `key_mismatch` when one
+// of them reports that a private key does not match its certificate.
+std::string OpenSslErrors(bool* key_mismatch = nullptr) {
   std::string out;
   while (unsigned long code = ERR_get_error()) {
+    if (key_mismatch != nullptr && ERR_GET_LIB(code) == ERR_LIB_X509 &&
+        ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH) {
+      *key_mismatch = true;
+    }
     char buffer[256];
     ERR_error_string_n(code, buffer, sizeof(buffer));
     out += (out.empty() ? "" : "; ") + std::string(buffer);
@@ -298,6 +305,12 @@ Error TlsFileError(const WebServerSecurity& security,
                         "PEM data.");
 }
 
+Error KeyMismatchError(const WebServerSecurity& security, const WebTlsConfig& tls) {
+  return Error::Invalid(security.file + ": the private key in key_file \"" + tls.key_file +
+                        "\" does not match the certificate in cert_file \"" + tls.cert_file +
+                        "\". Use the key the certificate was issued for.");
+}
+
 // Mirrors Go's tls.Config for exporter-toolkit's settings: client certificates as
 // client_auth_type says, protocol versions, TLS 1.2 cipher suites and curves.
 Result<std::shared_ptr<ssl::context>> BuildTlsContext(const WebServerSecurity& security) {
@@ -312,14 +325,18 @@ Result<std::shared_ptr<ssl::context>> BuildTlsContext(const WebServerSecurity& s
   if (SSL_CTX_use_certificate_chain_file(native, tls.cert_file.c_str()) != 1) {
     return TlsFileError(security, "cert_file", tls.cert_file, OpenSslErrors());
   }
+  // OpenSSL 3 compares the key with the certificate while loading it, so a mismatch shows up
+  // here as well as in SSL_CTX_check_private_key.
+  bool key_mismatch = false;
   if (SSL_CTX_use_PrivateKey_file(native, tls.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    return TlsFileError(security, "key_file", tls.key_file, OpenSslErrors());
+    std::string errors = OpenSslErrors(&key_mismatch);
+    if (!key_mismatch) {
+      return TlsFileError(security, "key_file", tls.key_file, errors);
+    }
   }
-  if (SSL_CTX_check_private_key(native) != 1) {
+  if (key_mismatch || SSL_CTX_check_private_key(native) != 1) {
     ERR_clear_error();
-    return Error::Invalid(security.file + ": the private key in key_file \"" + tls.key_file +
-                          "\" does not match the certificate in cert_file \"" + tls.cert_file +
-                          "\". Use the key the certificate was issued for.");
+    return KeyMismatchError(security, tls);
   }
   if (SSL_CTX_set_min_proto_version(native, tls.min_version) != 1 ||
       SSL_CTX_set_max_proto_version(native, tls.max_version) != 1) {
@@ -753,7 +770,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                         request.method,
                         LogValue(request.path),
                         remote_address_,
-                        missing ? "missing credentials" : "invalid credentials");
+                        LogValue(missing ? "missing credentials" : "invalid credentials"));
     HttpServerResponse response = HttpServerResponse::Text(401, "Unauthorized\n");
     response.headers.emplace_back("WWW-Authenticate", "Basic");
     return response;

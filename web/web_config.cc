@@ -112,6 +112,15 @@ constexpr char kDummyHash[] = "$2b$10$XfdhHfwGmd/Nw4KKuhmh..wXHwrPzdVsPopqkxB2w/
 
 constexpr size_t kAuthCacheSize = 100;  // exporter-toolkit's cache size
 
+std::string_view VersionName(int version) {
+  for (const NamedVersion& named : kTlsVersions) {
+    if (named.version == version) {
+      return named.name;
+    }
+  }
+  return "unknown";
+}
+
 std::string Quote(std::string_view text) {
   return "\"" + std::string(text) + "\"";
 }
@@ -148,7 +157,7 @@ std::string BcryptHashProblem(const std::string& hash) {
   }
   if (hash[2] != 'a' && hash[2] != 'b' && hash[2] != 'y') {
     return "has the unsupported bcrypt version $2" + std::string(1, hash[2]) +
-           "$; use $2a$, $2b$ or $2y$";
+           "$ instead of $2a$, $2b$ or $2y$";
   }
   int cost = (hash[4] - '0') * 10 + (hash[5] - '0');
   if (cost < 4 || cost > 31) {
@@ -305,7 +314,10 @@ class Parser {
     if (tls.min_version > tls.max_version) {
       const Entry* at =
           fields.Find("min_version") ? fields.Find("min_version") : fields.Find("max_version");
-      Report(at->value_position(), "min_version is above max_version; lower min_version");
+      Report(at->value_position(),
+             "min_version " + std::string(VersionName(tls.min_version)) + " is above max_version " +
+                 std::string(VersionName(tls.max_version)) +
+                 "; lower min_version or raise max_version");
     }
     if (const Entry* ciphers = fields.Find("cipher_suites")) {
       ReadCiphers(*ciphers, tls);
@@ -387,7 +399,8 @@ class Parser {
   }
 
   // exporter-toolkit's validateHeaderConfig: a fixed set of security headers, two of them
-  // with fixed values. Header names compare without regard to case, as in HTTP.
+  // with fixed values. Header names compare without regard to case, as in HTTP. Values with
+  // control characters are rejected too (Go's net/http would replace line breaks with spaces).
   static std::string HeaderProblem(const std::string& name, const std::string& value) {
     std::string lower = Lower(name);
     auto allowed = std::find_if(std::begin(kAllowedHeaders),
@@ -397,6 +410,16 @@ class Parser {
       return "HTTP header " + Quote(name) +
              " cannot be configured; allowed are Content-Security-Policy, X-Frame-Options, "
              "X-Content-Type-Options, X-XSS-Protection and Strict-Transport-Security";
+    }
+    // Beast writes header values as they are, so a line break would end the header early and
+    // start a header or body the file did not intend.
+    bool has_control = std::any_of(value.begin(), value.end(), [](char c) {
+      return (static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f;
+    });
+    if (has_control) {
+      return "the value of HTTP header " + Quote(name) +
+             " contains a line break or another control character, which header values "
+             "cannot contain";
     }
     if (lower == "x-content-type-options" && Lower(value) != "nosniff") {
       return "invalid value " + Quote(value) + " for X-Content-Type-Options; use nosniff";
