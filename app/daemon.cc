@@ -301,6 +301,8 @@ class Daemon {
   std::unique_ptr<AlertStore> alert_store_;
   metrics::Registry registry_;
   std::unique_ptr<InboundWebhooks> inbound_;  // POST /api/v1/webhook/NAME
+  // The web configuration file's settings the server runs with; changed by Reload only.
+  std::shared_ptr<const WebServerSecurity> web_security_;
   metrics::Family<metrics::Histogram>* group_duration_ = nullptr;
   std::unique_ptr<HttpServer> server_;
   int lock_fd_ = -1;  // held open, and so locked, until the process exits
@@ -817,7 +819,12 @@ std::vector<std::string> Daemon::Reload() {
           !configured.ok()) {
         errors.push_back(configured.error().message());
         next.reset();
+        // The running settings were accepted before, so putting them back succeeds.
+        server_->UpdateSecurity(web_security_);
       }
+    }
+    if (next) {
+      web_security_ = security;
     }
   }
   if (!next) {
@@ -876,6 +883,7 @@ int Daemon::Run() {
   HttpServerOptions server_options;
   server_options.max_body_bytes = loaded.config.limits.max_request_body_size;
   server_options.security = loaded.web_security;
+  web_security_ = loaded.web_security;
   if (loaded.web_security) {
     log_->info("Loaded the web configuration file file={} tls={} authentication={}",
                LogValue(loaded.web_security->file),
