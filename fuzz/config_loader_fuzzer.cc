@@ -14,15 +14,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // A folder that does not exist, so relative file names in the input resolve to nothing.
   const std::string dir = "/nonexistent/alertd-fuzz/";
 
-  std::vector<alertd::ConfigError> config_errors;
-  auto config = alertd::ParseConfig(text, dir + "alertd.yml", &config_errors);
+  std::vector<alertd::config::ConfigError> config_errors;
+  auto config = alertd::config::ParseConfig(text, dir + "alertd.yml", &config_errors);
   if (config.ok()) {
-    static_cast<void>(alertd::ExpandRuleFiles(*config));
+    static_cast<void>(alertd::config::ExpandRuleFiles(*config));
   }
 
   std::vector<alertd::rules::RuleError> rule_errors;
   static_cast<void>(alertd::rules::ParseRuleFile(text, dir + "rules.yml", &rule_errors));
 
-  static_cast<void>(alertd::ParseMatchers(std::string_view(text).substr(0, text.find('\n'))));
+  static_cast<void>(
+      alertd::config::ParseMatchers(std::string_view(text).substr(0, text.find('\n'))));
   return 0;
 }

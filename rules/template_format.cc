@@ -651,19 +651,41 @@ std::string GoSprintln(const std::vector<Value>& args) {
   return out + "\n";
 }
 
+// Go's fmt rejects widths and precisions beyond this (fmt.tooLarge).
+constexpr int kMaxFormatNumber = 1000000;
+
 std::string GoSprintf(std::string_view format, const std::vector<Value>& args) {
   std::string out;
   size_t arg = 0;
   size_t i = 0;
+  // Go's fmt.parsenum: a number that grows past 1e6 before its last digit is dropped together
+  // with the rest of the format, which then has no verb.
   auto read_number = [&](int* n) {
     bool any = false;
     *n = 0;
     while (i < format.size() && format[i] >= '0' && format[i] <= '9') {
+      if (*n > kMaxFormatNumber) {
+        *n = 0;
+        i = format.size();
+        return false;
+      }
       *n = *n * 10 + (format[i] - '0');
       ++i;
       any = true;
     }
     return any;
+  };
+  // Go's fmt.intFromArg: a width or precision argument beyond +-1e6 is invalid.
+  auto int_arg = [&](int* n) {
+    if (arg >= args.size() || !args[arg].IsInt()) {
+      return false;
+    }
+    int64_t v = args[arg].json.get<int64_t>();
+    if (v > kMaxFormatNumber || v < -kMaxFormatNumber) {
+      return false;
+    }
+    *n = static_cast<int>(v);
+    return true;
   };
   while (i < format.size()) {
     if (format[i] != '%') {
@@ -691,8 +713,8 @@ std::string GoSprintf(std::string_view format, const std::vector<Value>& args) {
     }
     if (i < format.size() && format[i] == '*') {
       ++i;
-      if (arg < args.size() && args[arg].IsInt()) {
-        spec.width = static_cast<int>(args[arg].json.get<int64_t>());
+      if (int w; int_arg(&w)) {
+        spec.width = w;
         if (spec.width < 0) {
           spec.minus = true;
           spec.width = -spec.width;
@@ -711,8 +733,8 @@ std::string GoSprintf(std::string_view format, const std::vector<Value>& args) {
       ++i;
       if (i < format.size() && format[i] == '*') {
         ++i;
-        if (arg < args.size() && args[arg].IsInt()) {
-          spec.prec = static_cast<int>(args[arg].json.get<int64_t>());
+        if (int p; int_arg(&p)) {
+          spec.prec = p;
         } else {
           out += "%!(BADPREC)";
         }

@@ -703,8 +703,8 @@ bool ParseGoNumber(std::string_view text, bool is_char, Number* out, std::string
         clean.find_first_of("nN") == std::string::npos) {
       out->is_float = true;
       out->f = f;
-      double truncated = static_cast<double>(static_cast<int64_t>(f));
-      if (f > -9.2e18 && f < 9.2e18 && truncated == f) {
+      // The range check comes first: converting a double outside int64's range is undefined.
+      if (f > -9.2e18 && f < 9.2e18 && static_cast<double>(static_cast<int64_t>(f)) == f) {
         out->is_int = true;
         out->i = static_cast<int64_t>(f);
       }

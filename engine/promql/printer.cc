@@ -126,7 +126,14 @@ struct PrintVisitor {
   }
 
   std::string operator()(const BinaryExpr& b) const {
-    std::string out = Format(*b.lhs) + " " + BinaryOpString(b.op);
+    std::string lhs = Format(*b.lhs);
+    // `^` binds tighter than a unary sign, so "+Inf ^ x" parses back as +(Inf ^ x). The
+    // literal +Inf is written without its sign there, which parses back the same.
+    if (const NumberLiteral* n = b.lhs->As<NumberLiteral>();
+        n != nullptr && b.op == BinaryOp::kPow && lhs == "+Inf") {
+      lhs = "Inf";
+    }
+    std::string out = lhs + " " + BinaryOpString(b.op);
     if (b.return_bool) {
       out += " bool";
     }

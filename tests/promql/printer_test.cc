@@ -58,6 +58,14 @@ TEST(PrinterTest, AggregationGroupingGoesBeforeArguments) {
   EXPECT_EQ(Reformat("count_values without(a) (\"v\", x)"), "count_values without (a) (\"v\", x)");
 }
 
+TEST(PrinterTest, InfBeforePowerKeepsItsMeaning) {
+  // "+Inf ^ x" would parse back as +(Inf ^ x).
+  EXPECT_EQ(Reformat("2 + Inf ^ -x"), "2 + Inf ^ -x");
+  EXPECT_EQ(Reformat("2 + +Inf ^ -x"), "2 + +Inf ^ -x");
+  EXPECT_EQ(Reformat(Reformat("+2+ Inf^- MaN")), Reformat("+2+ Inf^- MaN"));
+  EXPECT_EQ(Reformat("+Inf + x"), "+Inf + x");
+}
+
 TEST(PrinterTest, MatchersAreSortedAndNameIsHoisted) {
   EXPECT_EQ(Reformat(R"(x{b="2", a="1"})"), R"(x{a="1",b="2"})");
   EXPECT_EQ(Reformat(R"({__name__=~"x|y", a="1"})"), R"({__name__=~"x|y",a="1"})");

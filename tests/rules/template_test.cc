@@ -193,6 +193,12 @@ TEST(TemplatePrintf, GoVerbs) {
       {"{{ printf \"%s\" 1 }}", nullptr, "%!s(int=1)"},
       {"{{ printf \"%d %d\" 1 }}", nullptr, "1 %!d(MISSING)"},
       {"{{ printf \"%d\" 1 2 }}", nullptr, "1%!(EXTRA int=2)"},
+      // Go drops a width that grows past 1e6, and the rest of the format with it.
+      {"{{ printf \"%555555555555555555555d|%s\" 1 \"x\" }}",
+       nullptr,
+       "%!(NOVERB)%!(EXTRA int=1, string=x)"},
+      {"{{ printf \"%1000001d\" 7 | len }}", nullptr, "1000001"},
+      {"{{ printf \"%*d\" 2000000 7 }}", nullptr, "%!(BADWIDTH)7"},
       {"{{ printf \"%0.2f\" (parseDuration \"1h2m10ms\") }}", nullptr, "3720.01"},
       {"{{ printf \"%v\" . }}", json{{"a", 1}}, "map[a:1]"},
       {"{{ printf \"%c|%q\" 65 65 }}", nullptr, "A|'A'"},
