@@ -1,7 +1,9 @@
 #include "app/inbound_wiring.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -19,6 +21,9 @@ struct InboundWebhooks::State {
   std::shared_ptr<const std::map<std::string, std::shared_ptr<const inbound::Endpoint>>>
       endpoints;                   // guarded by mu
   std::vector<std::string> names;  // guarded by mu
+  // HTTP status codes counted per endpoint, so a reload that removes the endpoint can remove
+  // its series.
+  mutable std::map<std::string, std::set<int>> codes;  // guarded by mu
 
   std::shared_ptr<const inbound::Endpoint> Find(const std::string& name) const {
     std::lock_guard lock(mu);
@@ -52,6 +57,10 @@ struct InboundWebhooks::State {
     in.remote_address = request.remote_address;
     inbound::EndpointResponse out = endpoint->Handle(in);
     requests->WithLabels({name, std::to_string(out.status)}).Inc();
+    {
+      std::lock_guard lock(mu);
+      codes[name].insert(out.status);
+    }
     if (!out.reason.empty()) {
       rejected->WithLabels({name, out.reason}).Inc();
     }
@@ -102,6 +111,12 @@ InboundWebhooks::InboundWebhooks(AlertStore* store, const Clock* clock, metrics:
 
 namespace {
 
+constexpr std::string_view kRejectionReasons[] = {inbound::kReasonUnauthorized,
+                                                  inbound::kReasonTooLarge,
+                                                  inbound::kReasonUnsupportedMediaType,
+                                                  inbound::kReasonInvalidJson,
+                                                  inbound::kReasonInvalidPayload};
+
 bool HasOwnAuthentication(const inbound::EndpointOptions& o) {
   return !o.bearer_token.empty() || !o.basic_auth_password.empty() || !o.hmac_secret.empty();
 }
@@ -127,11 +142,7 @@ Status InboundWebhooks::Configure(const std::vector<config::WebhookReceiverConfi
   }
   // Every reason shows from the start, so a rate() over it needs no first rejection.
   for (const std::string& name : names) {
-    for (std::string_view reason : {inbound::kReasonUnauthorized,
-                                    inbound::kReasonTooLarge,
-                                    inbound::kReasonUnsupportedMediaType,
-                                    inbound::kReasonInvalidJson,
-                                    inbound::kReasonInvalidPayload}) {
+    for (std::string_view reason : kRejectionReasons) {
       state_->rejected->WithLabels({name, std::string(reason)});
     }
   }
@@ -149,6 +160,20 @@ Status InboundWebhooks::Configure(const std::vector<config::WebhookReceiverConfi
   }
   {
     std::lock_guard lock(state_->mu);
+    // The series of endpoints this configuration removes go, so /metrics lists only
+    // configured endpoints.
+    for (const std::string& old_name : state_->names) {
+      if (std::find(names.begin(), names.end(), old_name) != names.end()) {
+        continue;
+      }
+      for (std::string_view reason : kRejectionReasons) {
+        state_->rejected->Remove({old_name, std::string(reason)});
+      }
+      for (int code : state_->codes[old_name]) {
+        state_->requests->Remove({old_name, std::to_string(code)});
+      }
+      state_->codes.erase(old_name);
+    }
     state_->endpoints = std::move(table);
     state_->names = names;
   }

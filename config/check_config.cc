@@ -156,9 +156,16 @@ int CheckConfig(const std::string& file, std::ostream& out, std::ostream& err) {
         << Count(config->templates.size(), "template", "templates") << ", "
         << Count(config->time_intervals.size(), "time interval", "time intervals") << " found\n";
   }
-  // NOTE: limits.max_rules is checked only when alertd run loads the configuration.
+  size_t rule_count = 0;
   for (const std::string& rule_file : rule_files) {
-    ok = rules::CheckRuleFile(rule_file, out, err, config->limits.max_line_length) && ok;
+    ok = rules::CheckRuleFile(rule_file, out, err, config->limits.max_line_length, &rule_count) &&
+         ok;
+  }
+  const uint64_t max_rules = config->limits.max_rules;
+  if (max_rules > 0 && rule_count > max_rules) {
+    err << file << ": the rule files hold " << rule_count << " rules, more than limits.max_rules ("
+        << max_rules << "); remove rules or raise limits.max_rules\n";
+    ok = false;
   }
   return ok ? 0 : 1;
 }

@@ -187,12 +187,16 @@ FileCheck CheckRulePath(const std::string& path, LintMode lint, std::istream& in
 bool CheckRuleFile(const std::string& file,
                    std::ostream& out,
                    std::ostream& err,
-                   uint64_t max_line_length) {
+                   uint64_t max_line_length,
+                   size_t* rule_count) {
   std::vector<RuleError> errors;
   Result<RuleFile> parsed = LoadRuleFile(file, &errors, max_line_length);
   FileCheck check =
       FromParse(std::move(parsed), std::move(errors), file, LintMode::kDuplicateRules);
   PrintText(check, out, err);
+  if (check.valid && rule_count != nullptr) {
+    *rule_count += check.rule_count;
+  }
   return check.valid;
 }
 

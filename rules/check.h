@@ -28,10 +28,12 @@ std::vector<DuplicateRule> FindDuplicateRules(const RuleFile& file);
 // error as `FILE:LINE:COL: rule "NAME": message` to `err`, and a warning for each set of
 // duplicate rules to `err`. Returns whether the file is valid; warnings do not make it invalid.
 // Lines longer than `max_line_length` bytes (limits.max_line_length; 0: no limit) are errors.
+// Adds the number of rules of a valid file to `*rule_count` when it is not null.
 bool CheckRuleFile(const std::string& file,
                    std::ostream& out,
                    std::ostream& err,
-                   uint64_t max_line_length = kDefaultMaxLineLength);
+                   uint64_t max_line_length = kDefaultMaxLineLength,
+                   size_t* rule_count = nullptr);
 
 // Checks every file and returns the exit code: 0 when all are valid, 1 when any has an error
 // or no file is given.

@@ -199,6 +199,15 @@ TEST_F(InboundWiringTest, ReloadReplacesEndpointsAndRemovedOnesAnswer404) {
   EXPECT_EQ(Post("/api/v1/webhook/am-eu", kAmBody, Bearer("rotated")).status, 202);
   EXPECT_EQ(Post("/api/v1/webhook/added", kAmBody).status, 202);
   EXPECT_EQ(webhooks_->names(), (std::vector<std::string>{"am-eu", "added"}));
+  // The removed endpoint's series are gone from /metrics; the others stay.
+  std::string text = registry_.Render();
+  EXPECT_EQ(text.find("endpoint=\"open\""), std::string::npos) << text;
+  EXPECT_NE(text.find("alertd_webhook_requests_total{code=\"202\",endpoint=\"am-eu\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("alertd_webhook_rejected_total{endpoint=\"added\",reason=\"too_large\"} 0"),
+            std::string::npos)
+      << text;
 }
 
 TEST_F(InboundWiringTest, FailedConfigureKeepsTheCurrentEndpoints) {

@@ -187,6 +187,28 @@ TEST_F(CheckCommandTest, RunRejectsRulesOverMaxRules) {
   EXPECT_EQ(result.output.find("limits.max_rules"), std::string::npos) << result.output;
 }
 
+TEST_F(CheckCommandTest, CheckConfigRejectsRulesOverMaxRules) {
+  Write("rules.yml",
+        "groups:\n"
+        "  - name: g\n"
+        "    rules:\n"
+        "      - record: a\n"
+        "        expr: sum(up)\n"
+        "      - record: b\n"
+        "        expr: sum(up)\n");
+  std::string over = Write("over.yml", "rule_files: [rules.yml]\nlimits:\n  max_rules: 1\n");
+  CommandResult result = RunAlertd("check config " + over);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(
+      result.output.find(over + ": the rule files hold 2 rules, more than limits.max_rules (1); "
+                                "remove rules or raise limits.max_rules"),
+      std::string::npos)
+      << result.output;
+  std::string at = Write("at.yml", "rule_files: [rules.yml]\nlimits:\n  max_rules: 2\n");
+  result = RunAlertd("check config " + at);
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+}
+
 TEST_F(CheckCommandTest, RuleLineOverMaxLineLengthFails) {
   std::string rules = Write("rules.yml",
                             "groups:\n"
