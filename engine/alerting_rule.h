@@ -113,7 +113,7 @@ struct EvalOutcome {
   promql::Vector series;
 };
 
-// How Restore treats a pending alert's `for`, after Prometheus 2.42's RestoreForState. The
+// Options of Restore for a pending alert's `for`, after Prometheus 2.42's RestoreForState. The
 // defaults set no grace period and no outage limit.
 struct AlertRestoreOptions {
   // A restored pending alert keeps its active_at but fires no earlier than this long after

@@ -244,13 +244,7 @@ void RuleManager::ResolveRemovedRules(const std::vector<StoredAlert>& stored, Ti
       continue;  // a pending alert never notified, and a resolution is in the alert store
     }
     NotifyAlert alert;
-    LabelsBuilder builder(row.labels);
-    for (const auto& label : options_.external_labels) {
-      if (!row.labels.Has(label.name)) {
-        builder.Set(label.name, label.value);
-      }
-    }
-    alert.labels = builder.Build();
+    alert.labels = WithExternalLabels(row.labels);
     alert.annotations = row.annotations;
     alert.starts_at = row.fired_at.value_or(row.active_at);
     alert.ends_at = now;
@@ -561,21 +555,25 @@ std::string RuleManager::GeneratorUrl(const std::string& expr) const {
   return base + "/graph?g0.expr=" + UrlEncode(expr) + "&g0.tab=1";
 }
 
+Labels RuleManager::WithExternalLabels(const Labels& labels) const {
+  // External labels are added unless the alert has the label, as Prometheus does when it
+  // sends to Alertmanager.
+  LabelsBuilder builder(labels);
+  for (const auto& label : options_.external_labels) {
+    if (!labels.Has(label.name)) {
+      builder.Set(label.name, label.value);
+    }
+  }
+  return builder.Build();
+}
+
 std::vector<NotifyAlert> RuleManager::ToNotify(const AlertingRule& rule,
                                                std::vector<Alert> alerts) const {
   std::vector<NotifyAlert> out;
   out.reserve(alerts.size());
   for (auto& alert : alerts) {
     NotifyAlert n;
-    // External labels are added unless the alert has the label, as Prometheus does when it
-    // sends to Alertmanager.
-    LabelsBuilder builder(alert.labels);
-    for (const auto& label : options_.external_labels) {
-      if (!alert.labels.Has(label.name)) {
-        builder.Set(label.name, label.value);
-      }
-    }
-    n.labels = builder.Build();
+    n.labels = WithExternalLabels(alert.labels);
     n.annotations = alert.annotations;
     n.starts_at = alert.fired_at.value_or(alert.active_at);
     n.ends_at = alert.resolved_at ? *alert.resolved_at : alert.valid_until;

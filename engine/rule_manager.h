@@ -181,6 +181,8 @@ class RuleManager {
                                                  const std::vector<Alert>& alerts,
                                                  TimePoint now) const;
   std::vector<NotifyAlert> ToNotify(const AlertingRule& rule, std::vector<Alert> alerts) const;
+  // Returns `labels` with the external labels it does not have.
+  Labels WithExternalLabels(const Labels& labels) const;
   // Writes one evaluation's alert rows together with those of earlier failed writes.
   void WriteAlertState(Group& group,
                        std::vector<StoredAlert> upserts,

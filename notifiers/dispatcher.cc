@@ -96,8 +96,8 @@ bool Intersects(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) 
   return false;
 }
 
-// Alertmanager 0.25's DedupStage.needsUpdate, but for resolved alerts (see below). `carried` are muted firing alerts the entry has
-// as firing and keeps so; they are neither news nor a resolution.
+// Alertmanager 0.25's DedupStage.needsUpdate, but for resolved alerts (see below). `carried` are
+// muted firing alerts the entry has as firing and keeps so; they are neither news nor a resolution.
 bool NeedsUpdate(const std::optional<NotificationLogEntry>& entry,
                  const std::vector<uint64_t>& firing,
                  const std::vector<uint64_t>& carried,
@@ -118,9 +118,9 @@ bool NeedsUpdate(const std::optional<NotificationLogEntry>& entry,
     return !IsSubset(carried, entry->firing);
   }
   // Alertmanager also sends for a resolved alert that the last notification did not list at
-  // all. alertd sends only for one it listed as firing: an alert it did not list either had its
-  // resolution delivered before (and came back to the group after a restart, or because its
-  // sender resent the resolution) or was never notified, so the receiver learns nothing new.
+  // all, but alertd sends only for one it listed as firing. An alert it did not list either had
+  // its resolution delivered before, or was never notified, so the receiver learns nothing new.
+  // Such an alert comes back to a group after a restart, or when its sender resends it.
   if (send_resolved && Intersects(resolved, entry->firing)) {
     return true;
   }
@@ -781,10 +781,7 @@ void Dispatcher::GiveUp(Group& group, size_t index, const NotifyError& error, Ti
       LogValue(error.message));
 }
 
-void Dispatcher::DropContent(Group& group,
-                             size_t index,
-                             const NotifyError& error,
-                             TimePoint now) {
+void Dispatcher::DropContent(Group& group, size_t index, const NotifyError& error, TimePoint now) {
   SendTask& task = group.flush->tasks[index];
   task.state = TaskState::kDone;  // so the flush's resolved alerts may leave the group
   const Integration& integration = IntegrationsOf(*group.route)[index];
@@ -806,12 +803,11 @@ void Dispatcher::DropContent(Group& group,
       LogValue(error.message));
   // Recorded as if delivered, so the dedup check sends again only for a change of the group's
   // alerts or after repeat_interval. The write happens under mu_; drops are rare.
-  Status logged = nflog_->PutNotification(
-      NotificationLogEntry{.receiver = integration.log_key,
-                           .group_key = snapshot.group_key,
-                           .firing = snapshot.firing,
-                           .resolved = snapshot.resolved,
-                           .sent_at = now});
+  Status logged = nflog_->PutNotification(NotificationLogEntry{.receiver = integration.log_key,
+                                                               .group_key = snapshot.group_key,
+                                                               .firing = snapshot.firing,
+                                                               .resolved = snapshot.resolved,
+                                                               .sent_at = now});
   if (!logged.ok()) {
     Logger("notify")->error(
         "Writing the notification log failed, the dropped notification may be retried "

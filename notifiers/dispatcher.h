@@ -97,9 +97,9 @@ struct DispatcherOptions {
   // Period of the loop started by Start(); Tick() calls from tests do not use it.
   Duration tick_interval{1000};
   // How long an integration keeps retrying one group's undelivered content, counted from the
-  // first flush that failed: after that, the next give-up drops it (logged as an error and
-  // counted in notifications_dropped) and records it in the notification log, so only a change
-  // of the group's alerts or repeat_interval sends again. 0 retries without end.
+  // first flush that failed. After that, the next give-up drops the content, logs an error and
+  // counts it in notifications_dropped. The drop is recorded in the notification log, so only a
+  // change of the group's alerts or repeat_interval sends again. 0 retries without end.
   // NOTE: the age is kept in memory, so a restart starts it again.
   Duration queue_max_age{0};
   // Notification log entries older than this are pruned, every 15 minutes of Tick() time.

@@ -14,7 +14,7 @@
 namespace alertd::inbound {
 namespace {
 
-// What Go's text/template prints for a missing map key whose map holds more than strings.
+// What Go's text/template prints for a missing key of a map with values other than strings.
 constexpr std::string_view kNoValue = "<no value>";
 
 using nlohmann::json;

@@ -120,10 +120,6 @@ Result<std::vector<StoreAlert>> ParseNotificationPayload(const nlohmann::json& b
                                                          PayloadType type,
                                                          TimePoint now);
 
-// Parses an RFC 3339 time such as 2021-10-12T09:51:03.157076+02:00; Go's zero time
-// "0001-01-01T00:00:00Z" gives TimePoint{}.
-std::optional<TimePoint> ParseRfc3339(std::string_view text);
-
 // Compares in time independent of the contents (OpenSSL's CRYPTO_memcmp); only the lengths
 // may leak.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);

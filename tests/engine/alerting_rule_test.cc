@@ -692,7 +692,7 @@ TEST(AlertingRuleRestore, FiringIgnoresGracePeriodAndTolerance) {
       EvalOutcome outcome = before.Eval({Sample(kUpA, 0)}, kT0 + minutes(m));
       ASSERT_TRUE((*store)->WriteAlerts(outcome.upserts, outcome.deletes).ok());
     }
-    // The result stops at 7m: keep_firing_for holds the alert until 17m.
+    // The result stops at 7m: keep_firing_for keeps the alert firing until 17m.
     EvalOutcome kept = before.Eval({}, kT0 + minutes(7));
     ASSERT_TRUE((*store)->WriteAlerts(kept.upserts, kept.deletes).ok());
   }

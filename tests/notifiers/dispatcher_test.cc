@@ -419,7 +419,7 @@ TEST_F(DispatcherTest, DeliveredResolutionIsNotSentAgainAfterRestart) {
   AdvanceAndTick(seconds(30), 20);
   EXPECT_EQ(logs_[0]->calls(), 0u);
 
-  // The same holds without a restart, when d's sender resends its resolution.
+  // The same is true without a restart, when d's sender resends its resolution.
   dispatcher_->Put({d_resolved});
   AdvanceAndTick(minutes(5), 2);
   EXPECT_EQ(logs_[0]->calls(), 0u);

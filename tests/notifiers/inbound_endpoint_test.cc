@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/rfc3339.h"
 #include "fakes.h"
 #include "notifiers/alert_store.h"
 #include "notifiers/dispatcher.h"
@@ -88,11 +89,12 @@ TEST(InboundCrypto, ConstantTimeEqualsComparesContentAndLength) {
 }
 
 TEST(InboundRfc3339, ParsesOffsetsFractionsAndGoZeroTime) {
-  EXPECT_EQ(ParseRfc3339("2023-11-14T22:13:20Z"), kStart);
-  EXPECT_EQ(ParseRfc3339("2023-11-14T23:13:20.5+01:00"), kStart + std::chrono::milliseconds(500));
-  EXPECT_EQ(ParseRfc3339("0001-01-01T00:00:00Z"), TimePoint{});
-  EXPECT_FALSE(ParseRfc3339("2023-11-14 22:13:20"));
-  EXPECT_FALSE(ParseRfc3339("3000-01-01T00:00:00Z"));
+  EXPECT_EQ(ParseRfc3339Time("2023-11-14T22:13:20Z"), kStart);
+  EXPECT_EQ(ParseRfc3339Time("2023-11-14T23:13:20.5+01:00"),
+            kStart + std::chrono::milliseconds(500));
+  EXPECT_EQ(ParseRfc3339Time("0001-01-01T00:00:00Z"), TimePoint{});
+  EXPECT_FALSE(ParseRfc3339Time("2023-11-14 22:13:20"));
+  EXPECT_FALSE(ParseRfc3339Time("3000-01-01T00:00:00Z"));
 }
 
 TEST_F(InboundEndpointTest, BearerTokenIsRequiredAndChecked) {
@@ -362,7 +364,7 @@ TEST_F(InboundEndpointTest, FiringAlertEntersTheStoreWithMaxAgeAndTheEndpointNam
   EXPECT_EQ(alert.labels,
             (Labels{{"alertname", "Down"}, {"instance", "replaced"}, {"source", "am-eu"}}));
   EXPECT_EQ(alert.annotations, (Labels{{"summary", "down"}}));
-  EXPECT_EQ(alert.starts_at, *ParseRfc3339("2023-11-14T22:00:00Z"));
+  EXPECT_EQ(alert.starts_at, *ParseRfc3339Time("2023-11-14T22:00:00Z"));
   EXPECT_EQ(alert.ends_at, kStart + hours(2));
   EXPECT_TRUE(alert.timeout);
   EXPECT_EQ(alert.generator_url, "http://prom:9090/graph");
@@ -382,13 +384,13 @@ TEST_F(InboundEndpointTest, ResentFiringExtendsAndResolvedEnds) {
   auto alert = store_.Get(Labels{{"alertname", "Down"}, {"instance", "a"}});
   ASSERT_TRUE(alert);
   EXPECT_EQ(alert->ends_at, kStart + minutes(110));
-  EXPECT_EQ(alert->starts_at, *ParseRfc3339("2023-11-14T22:00:00Z"));
+  EXPECT_EQ(alert->starts_at, *ParseRfc3339Time("2023-11-14T22:00:00Z"));
 
   clock_.Advance(minutes(5));
   ASSERT_EQ(endpoint->Handle(Request(AmBody("resolved", "a", "2023-11-14T23:05:00Z"))).status, 202);
   alert = store_.Get(Labels{{"alertname", "Down"}, {"instance", "a"}});
   ASSERT_TRUE(alert);
-  EXPECT_EQ(alert->ends_at, *ParseRfc3339("2023-11-14T23:05:00Z"));
+  EXPECT_EQ(alert->ends_at, *ParseRfc3339Time("2023-11-14T23:05:00Z"));
   EXPECT_FALSE(alert->timeout);
   EXPECT_TRUE(AlertResolvedAt(*alert, clock_.Now()));
   EXPECT_EQ(alert->received_from, "am-eu");
@@ -463,7 +465,7 @@ TEST_F(InboundEndpointTest, GrafanaFieldsBecomeAnnotations) {
                     {"grafana_value_string", "[ var='B' labels={} value=44.5 ]"},
                     {"silence_url", "https://grafana/alerting/silence/new"},
                     {"panel_url", "https://grafana/d/x?viewPanel=2"}}));
-  EXPECT_EQ(alerts[0].starts_at, *ParseRfc3339("2021-10-12T07:51:03.157076Z"));
+  EXPECT_EQ(alerts[0].starts_at, *ParseRfc3339Time("2021-10-12T07:51:03.157076Z"));
   EXPECT_EQ(alerts[0].received_from, "grafana");
 }
 
@@ -717,7 +719,7 @@ TEST(InboundDispatcher, DuplicateDeliveryNotifiesOnce) {
     dispatcher.Tick();
   }
   ASSERT_EQ(log->calls(), 2u);
-  EXPECT_EQ(log->last().alerts.at(0).ends_at, *ParseRfc3339("2023-11-14T22:20:00Z"));
+  EXPECT_EQ(log->last().alerts.at(0).ends_at, *ParseRfc3339Time("2023-11-14T22:20:00Z"));
 }
 
 }  // namespace
